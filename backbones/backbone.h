@@ -1,0 +1,32 @@
+// The backbone interface and its registry by name (`model.backbone: mbf`).
+// Every backbone maps images [B, 3, 112, 112] (RGB, (x/255 - 0.5)/0.5) to embeddings [B, D]
+// without L2 normalisation.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+#include "backbones/backbone_options.h"
+
+namespace ff::backbones {
+
+class Backbone : public torch::nn::Module {
+ public:
+  virtual at::Tensor forward(at::Tensor images) = 0;
+  virtual int embedding_size() const = 0;
+};
+
+using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneOptions&)>;
+
+// Registration is explicit (called from main and tests): static self-registration in a static
+// library is silently dropped by the linker.
+void register_backbone(const std::string& name, BackboneFactory factory);
+void register_builtin_backbones();
+std::vector<std::string> backbone_names();
+// Unknown names throw with the list of known ones.
+std::shared_ptr<Backbone> make_backbone(const BackboneOptions& options);
+
+}  // namespace ff::backbones

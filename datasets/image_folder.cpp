@@ -1,0 +1,56 @@
+// Scans an identity-per-folder tree once; decodes with OpenCV on demand.
+#include "datasets/image_folder.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include "datasets/data_options.h"
+#include "src/util/error.h"
+
+namespace ff::datasets {
+
+namespace fs = std::filesystem;
+
+namespace {
+bool is_image(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
+}
+}  // namespace
+
+ImageFolderSource::ImageFolderSource(const fs::path& root) : root_(root) {
+  if (root.empty()) fail("data.root is empty: set it to an image folder (one sub-folder per identity)");
+  if (!fs::is_directory(root)) fail("image folder not found: {}", root.string());
+  std::vector<fs::path> dirs;
+  for (const auto& entry : fs::directory_iterator(root))
+    if (entry.is_directory()) dirs.push_back(entry.path());
+  std::sort(dirs.begin(), dirs.end());
+  if (dirs.empty()) fail("image folder {} has no identity sub-folders", root.string());
+  for (const auto& dir : dirs) {
+    std::vector<fs::path> images;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.is_regular_file() && is_image(entry.path())) images.push_back(entry.path());
+    if (images.empty()) fail("identity folder {} contains no images (.jpg, .jpeg, .png, .bmp)", dir.string());
+    std::sort(images.begin(), images.end());
+    auto label = static_cast<int64_t>(identities_.size());
+    identities_.push_back(dir.filename().string());
+    for (auto& p : images) {
+      paths_.push_back(std::move(p));
+      labels_.push_back(label);
+    }
+  }
+}
+
+void ImageFolderSource::load(int64_t index, cv::Mat& bgr) const {
+  bgr = cv::imread(paths_.at(index).string(), cv::IMREAD_COLOR);
+  if (bgr.empty()) fail("cannot decode image {} (record {} of {})", paths_[index].string(), index, root_.string());
+}
+
+std::string ImageFolderSource::describe() const {
+  return fmt::format("folder {}: {} identities, {} images", root_.string(), identities_.size(), paths_.size());
+}
+
+}  // namespace ff::datasets

@@ -1,0 +1,132 @@
+// Loader threads: claim a batch index, build it without the lock, publish it in order.
+#include "datasets/loader.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <torch/types.h>
+
+#include "datasets/transforms.h"
+#include "src/util/error.h"
+
+namespace ff::datasets {
+
+namespace {
+// splitmix64: decorrelates (seed, epoch, position) into independent streams.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+Loader::Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed)
+    : source_(source), batch_size_(batch_size), options_(options), seed_(seed) {
+  if (batch_size < 1) fail("batch size must be >= 1, got {}", batch_size);
+  if (source.size() < batch_size)
+    fail("{} has {} images, fewer than one batch of {}", source.describe(), source.size(), batch_size);
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+Loader::~Loader() { stop_workers(); }
+
+void Loader::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_work_.notify_all();
+  cv_ready_.notify_all();
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  workers_.clear();
+}
+
+int64_t Loader::batches_per_epoch() const { return source_.size() / batch_size_; }
+
+void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
+  std::vector<int64_t> order(source_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(mix(seed_ ^ mix(static_cast<uint64_t>(epoch) + 1)));
+  std::shuffle(order.begin(), order.end(), rng);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    order_ = std::make_shared<const std::vector<int64_t>>(std::move(order));
+    epoch_ = epoch;
+    next_to_claim_ = first_batch;
+    next_to_return_ = first_batch;
+    ready_.clear();
+    error_.clear();
+    ++generation_;
+  }
+  cv_work_.notify_all();
+}
+
+void Loader::fill(const std::vector<int64_t>& order, int64_t epoch, int64_t batch_index, Batch& batch) {
+  batch.index = batch_index;
+  batch.images = torch::empty({batch_size_, 3, kImageSize, kImageSize}, torch::kFloat);
+  batch.labels = torch::empty({batch_size_}, torch::kLong);
+  float* images = batch.images.data_ptr<float>();
+  int64_t* labels = batch.labels.data_ptr<int64_t>();
+  cv::Mat bgr;
+  for (int i = 0; i < batch_size_; ++i) {
+    int64_t position = batch_index * batch_size_ + i;
+    int64_t record = order[position];
+    source_.load(record, bgr);
+    uint64_t r = mix(seed_ ^ mix((static_cast<uint64_t>(epoch) << 40) ^ static_cast<uint64_t>(position)));
+    bool flip = static_cast<double>(r >> 11) * 0x1.0p-53 < options_.flip;
+    bgr_to_input(bgr, images + static_cast<int64_t>(i) * 3 * kImageSize * kImageSize, flip);
+    labels[i] = source_.label(record);
+  }
+}
+
+void Loader::worker_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    cv_work_.wait(lock, [&] {
+      return stopping_ || (order_ && error_.empty() && next_to_claim_ < batches_per_epoch() &&
+                           next_to_claim_ < next_to_return_ + options_.prefetch);
+    });
+    if (stopping_) return;
+    int64_t index = next_to_claim_++;
+    uint64_t generation = generation_;
+    auto order = order_;
+    int64_t epoch = epoch_;
+    lock.unlock();
+    Batch batch;
+    std::string error;
+    try {
+      fill(*order, epoch, index, batch);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (generation != generation_) continue;  // the epoch was restarted meanwhile
+    if (!error.empty()) {
+      if (error_.empty()) error_ = error;
+    } else {
+      ready_.emplace(index, std::move(batch));
+    }
+    cv_ready_.notify_all();
+  }
+}
+
+std::optional<Batch> Loader::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!order_) fail("Loader::next() called before start_epoch()");
+  if (next_to_return_ >= batches_per_epoch()) return std::nullopt;
+  cv_ready_.wait(lock, [&] { return stopping_ || !error_.empty() || ready_.count(next_to_return_) > 0; });
+  if (!error_.empty()) fail("data loading failed: {}", error_);
+  if (stopping_) return std::nullopt;
+  Batch batch = std::move(ready_.at(next_to_return_));
+  ready_.erase(next_to_return_);
+  ++next_to_return_;
+  lock.unlock();
+  cv_work_.notify_all();
+  return batch;
+}
+
+}  // namespace ff::datasets

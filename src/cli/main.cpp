@@ -1,0 +1,91 @@
+// faceforge: the command-line entry point. The only translation unit that includes CLI11.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "faceforge_version.h"
+#include "src/cli/commands.h"
+#include "src/util/error.h"
+
+namespace {
+std::string joined_command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    if (i) out += ' ';
+    out += argv[i];
+  }
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"FaceForge: train and evaluate face-recognition models (LibTorch)", "faceforge"};
+  app.set_version_flag("--version", std::string("faceforge ") + FACEFORGE_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+
+  ff::cli::TrainArgs train;
+  train.command_line = joined_command_line(argc, argv);
+  auto* train_cmd = app.add_subcommand("train", "Train a model from a YAML config");
+  train_cmd->add_option("config", train.config, "YAML config file")->required();
+  train_cmd->add_option("--set", train.overrides, "Override a config key: --set optim.lr=0.05 (repeatable)");
+  train_cmd->add_option("--output", train.output, "Output root for the run folder and results.db");
+  train_cmd->callback([&] { exit_code = ff::cli::run_train(train); });
+
+  ff::cli::EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a run folder or checkpoint on verification packs (.bin)");
+  eval_cmd->add_option("run", eval.run, "Run folder (newest checkpoint) or checkpoint file")->required();
+  eval_cmd->add_option("--target", eval.targets, "Verification pack (.bin); default: the run's eval.targets");
+  eval_cmd->add_option("--set", eval.overrides, "Override an eval key: --set eval.flip=false");
+  eval_cmd->add_flag("!--no-store", eval.store, "Do not record the results in the run's results store");
+  eval_cmd->callback([&] { exit_code = ff::cli::run_eval(eval); });
+
+  auto* data_cmd = app.add_subcommand("data", "Dataset tools");
+  data_cmd->require_subcommand(1);
+  ff::cli::SynthArgs synth;
+  auto* synth_cmd = data_cmd->add_subcommand("synth", "Render synthetic identities + held-out verification pairs");
+  synth_cmd->add_option("--identities", synth.identities, "Training identities")->capture_default_str();
+  synth_cmd->add_option("--images-per-identity", synth.images_per_identity, "Images per identity")->capture_default_str();
+  synth_cmd->add_option("--seed", synth.seed, "Dataset seed")->capture_default_str();
+  synth_cmd->add_option("--pair-identities", synth.pair_identities, "Held-out identities for pairs")->capture_default_str();
+  synth_cmd->add_option("--pairs", synth.pairs, "Verification pairs (multiple of 20)")->capture_default_str();
+  synth_cmd->add_option("--variation", synth.variation, "Within-identity variation scale")->capture_default_str();
+  synth_cmd->add_option("--out", synth.out, "Output folder")->required();
+  synth_cmd->callback([&] { exit_code = ff::cli::run_data_synth(synth); });
+
+  auto* results_cmd = app.add_subcommand("results", "Query the results store");
+  results_cmd->require_subcommand(1);
+  ff::cli::ResultsArgs results;
+  auto* list_cmd = results_cmd->add_subcommand("list", "List runs with their status and headline accuracy");
+  list_cmd->add_option("--db", results.db, "Results database")->capture_default_str();
+  list_cmd->callback([&] { exit_code = ff::cli::run_results_list(results); });
+  auto* show_cmd = results_cmd->add_subcommand("show", "Show one run: provenance, config and evaluations");
+  show_cmd->add_option("run", results.run, "Run id or name")->required();
+  show_cmd->add_option("--db", results.db, "Results database")->capture_default_str();
+  show_cmd->callback([&] { exit_code = ff::cli::run_results_show(results); });
+
+  auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
+  config_cmd->require_subcommand(1);
+  ff::cli::ConfigArgs config;
+  auto* config_show = config_cmd->add_subcommand("show", "Print the fully resolved config");
+  config_show->add_option("config", config.config, "YAML config file")->required();
+  config_show->add_option("--set", config.overrides, "Override a config key (repeatable)");
+  config_show->callback([&] { exit_code = ff::cli::run_config_show(config); });
+  auto* config_keys = config_cmd->add_subcommand("keys", "Print every config key as a Markdown table");
+  config_keys->callback([&] { exit_code = ff::cli::run_config_keys(); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ff::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,108 @@
+// The results store: one row per training/evaluation run with its provenance, and its metric values.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ff::store {
+
+// Schema version this build reads and writes (SQLite: PRAGMA user_version). A store with a
+// higher version was written by a newer FaceForge and is refused rather than misread.
+inline constexpr int kSchemaVersion = 1;
+
+// Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
+// resume_run() takes a failed or interrupted run back to running (a resumed training job).
+enum class RunStatus { running, finished, failed, interrupted };
+
+// "running", "finished", "failed", "interrupted": the strings stored in the runs table.
+std::string_view to_string(RunStatus status);
+// Inverse of to_string(); ff::Error naming the accepted values for anything else.
+RunStatus parse_run_status(std::string_view text);
+
+// What the caller knows when a run starts (provenance, as flashlight stores it with checkpoints).
+struct RunInfo {
+  std::string name;          // human label, e.g. "r50_arcface_ms1mv2"; need not be unique
+  std::string config;        // the resolved YAML, verbatim
+  std::string config_hash;   // the caller's digest of `config` (e.g. SHA-256 hex); may be empty
+  std::string host;
+  std::string user_name;
+  std::string command_line;
+  std::string git_commit;
+  std::string run_dir;
+};
+
+struct RunRow {
+  std::int64_t id = 0;
+  RunInfo info;
+  RunStatus status = RunStatus::running;
+  std::string started_at;  // ISO-8601 UTC, "2024-05-01T12:34:56.789Z"
+  std::string ended_at;    // same format; empty while running
+};
+
+struct EvaluationRow {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::string checkpoint;  // which weights were evaluated, e.g. "step_120000" or a file name
+  std::string target;      // evaluation set, e.g. "lfw", "ijbc"
+  std::string metric;      // e.g. "accuracy", "tar@far=1e-4"
+  double value = 0.0;
+  std::string created_at;  // ISO-8601 UTC; one evaluation's metrics share it
+};
+
+// Metric name -> value, written together for one (run, checkpoint, target).
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+// Every backend implements this interface; each write is one transaction, so a crash leaves a
+// call's rows either all present or all absent. Errors are ff::Error naming the store and cause.
+// One object is used from one thread; separate processes may share the store.
+class ResultsStore {
+ public:
+  virtual ~ResultsStore() = default;
+
+  // Inserts a run with status running and started_at = now; returns its id. `name` must be non-empty.
+  virtual std::int64_t begin_run(const RunInfo& info) = 0;
+
+  // Moves a running run to `status` (finished, failed or interrupted) and sets ended_at = now.
+  // Refused for an unknown id, for status running, and for a run that is not running.
+  virtual void finish_run(std::int64_t run_id, RunStatus status) = 0;
+
+  // Moves a failed or interrupted run back to running and clears ended_at.
+  virtual void resume_run(std::int64_t run_id) = 0;
+
+  // Writes all `metrics` of one evaluation in one transaction with one created_at. Refused, with
+  // nothing written, when the run does not exist, metrics is empty, a name is empty or repeated,
+  // or a value is not finite. Re-evaluating the same checkpoint adds rows (history is kept).
+  virtual void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
+                              const Metrics& metrics) = 0;
+
+  // All runs, oldest first (ascending id).
+  virtual std::vector<RunRow> list_runs() = 0;
+
+  // The run with this id, or nullopt.
+  virtual std::optional<RunRow> get_run(std::int64_t run_id) = 0;
+  // The most recent run (highest id) with this name, or nullopt.
+  virtual std::optional<RunRow> get_run(const std::string& name) = 0;
+
+  // The run's evaluations in insertion order; empty for an unknown run.
+  virtual std::vector<EvaluationRow> evaluations(std::int64_t run_id) = 0;
+
+  // Where the store lives, for messages ("results.db").
+  virtual const std::string& location() const = 0;
+};
+
+// Opens (creating if absent) the SQLite store at `path`, e.g. "runs/results.db", in WAL mode with
+// foreign keys on. ":memory:" gives a private in-memory store. Refuses a file that is not a
+// database, a database with other tables but no FaceForge schema, and a schema newer than
+// kSchemaVersion.
+//
+//   auto store = ff::store::open_results_store("runs/results.db");
+//   auto id = store->begin_run({.name = "r50", .config = yaml});
+//   store->add_evaluation(id, "step_1000", "lfw", {{"accuracy", 0.9957}, {"std", 0.0031}});
+//   store->finish_run(id, ff::store::RunStatus::finished);
+std::unique_ptr<ResultsStore> open_results_store(const std::string& path);
+
+}  // namespace ff::store

@@ -1,0 +1,43 @@
+// Assembles the run schema from each module's own bindings.
+#include "src/train/run_config.h"
+
+#include "src/util/error.h"
+
+namespace ff::train {
+
+config::Schema make_schema(RunConfig& c) {
+  using config::Bounds;
+  config::Schema s;
+  s.add("name", c.name, "run name; the run folder is <output>/<name>-<timestamp>");
+  s.add("seed", c.seed, "seed for initialisation, shuffling and augmentation");
+  s.add("output", c.output, "output root for run folders and the results database");
+  datasets::bind_schema(s, c.data);
+  backbones::bind_schema(s, c.model);
+  losses::bind_schema(s, c.loss);
+  bind_schema(s, c.optim);
+  s.add("train.batch_size", c.train.batch_size, "images per optimizer step", Bounds::closed(2, 1 << 20));
+  s.add("train.epochs", c.train.epochs, "passes over the training data", Bounds::at_least(1));
+  s.add("train.max_steps", c.train.max_steps, "stop after this many steps (0 = all epochs)", Bounds::at_least(0));
+  s.add("train.threads", c.train.threads, "intra-op compute threads (0 = all cores)", Bounds::at_least(0));
+  s.add("train.log_every", c.train.log_every, "steps between progress lines", Bounds::at_least(1));
+  eval::bind_schema(s, c.eval);
+  store::bind_schema(s, c.results);
+  return s;
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  RunConfig c;
+  config::Schema s = make_schema(c);
+  if (!path.empty()) config::load_yaml_file(path, s);
+  for (const auto& o : overrides) config::apply_override(o, s);
+  if (c.data.format == "folder" && c.data.root.empty())
+    fail("{}: data.root must name an image folder when data.format is folder", path.empty() ? "config" : path);
+  return c;
+}
+
+std::string to_yaml(const RunConfig& config) {
+  RunConfig copy = config;
+  return make_schema(copy).to_yaml();
+}
+
+}  // namespace ff::train

@@ -1,0 +1,47 @@
+// The whole configuration of a training run: one typed struct per module, bound one to one to
+// YAML keys (docs/config.md lists them all).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "backbones/backbone_options.h"
+#include "datasets/data_options.h"
+#include "losses/head_options.h"
+#include "src/config/schema.h"
+#include "src/eval/eval_options.h"
+#include "src/store/store_options.h"
+#include "src/train/optim_options.h"
+
+namespace ff::train {
+
+struct TrainOptions {
+  int batch_size = 128;
+  int epochs = 20;
+  int max_steps = 0;   // stop after this many steps (0 = run all epochs); the schedule still spans all epochs
+  int threads = 0;     // torch intra-op threads; 0 = all cores
+  int log_every = 10;  // steps between progress lines
+};
+
+struct RunConfig {
+  std::string name = "run";
+  int seed = 0;
+  std::string output = "runs";  // output root: run folders and results.db go here
+  datasets::DataOptions data;
+  backbones::BackboneOptions model;
+  losses::HeadOptions loss;
+  OptimOptions optim;
+  TrainOptions train;
+  eval::EvalOptions eval;
+  store::StoreOptions results;
+};
+
+// Builds the schema bound to `config`'s fields (the schema holds references: keep `config` alive).
+config::Schema make_schema(RunConfig& config);
+
+// Defaults, then the YAML file (if not empty), then each "key=value" override, validated.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// The resolved configuration as YAML (saved in every run folder; loadable again).
+std::string to_yaml(const RunConfig& config);
+
+}  // namespace ff::train

@@ -1,0 +1,241 @@
+// The single-process training loop and its bookkeeping (run folder, logs, checkpoints, store).
+#include "src/train/trainer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/optim/sgd.h>
+#include <torch/utils.h>
+
+#include "backbones/backbone.h"
+#include "datasets/loader.h"
+#include "losses/classifier.h"
+#include "src/store/results_store.h"
+#include "src/train/checkpoint.h"
+#include "src/train/lr_schedule.h"
+#include "src/util/atomic_file.h"
+#include "src/util/error.h"
+#include "src/util/progress.h"
+
+namespace ff::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+void on_stop_signal(int) { g_stop_requested = true; }
+
+// Restores the previous SIGINT/SIGTERM handlers when training ends, however it ends.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested = false;
+    previous_int_ = std::signal(SIGINT, on_stop_signal);
+    previous_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
+std::string utc_stamp(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, format, &tm);
+  return buffer;
+}
+
+std::string host_name() {
+  char buffer[256] = {0};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
+// The commit of the working directory's git checkout, if there is one (provenance only).
+std::string git_commit() {
+  std::FILE* pipe = ::popen("git rev-parse HEAD 2>/dev/null", "r");
+  if (!pipe) return "";
+  char buffer[128] = {0};
+  std::string out;
+  if (std::fgets(buffer, sizeof buffer, pipe)) out = buffer;
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// FNV-1a 64-bit: a stable digest of the resolved config, to group identical configurations.
+std::string fnv1a_hex(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+fs::path make_run_dir(const RunConfig& config) {
+  fs::path base = fs::path(config.output) / (config.name + "-" + utc_stamp("%Y%m%d-%H%M%S"));
+  fs::path dir = base;
+  for (int n = 2; fs::exists(dir); ++n) dir = base.string() + "-" + std::to_string(n);
+  fs::create_directories(dir / "checkpoints");
+  return dir;
+}
+
+}  // namespace
+
+TrainResult train(const RunConfig& config, const std::string& command_line) {
+  using clock = std::chrono::steady_clock;
+  const auto started = clock::now();
+  for (const auto& target : config.eval.targets)
+    if (!fs::exists(target)) fail("eval.targets: verification pack not found: {}", target);
+
+  int threads = config.train.threads > 0 ? config.train.threads
+                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  torch::manual_seed(static_cast<uint64_t>(config.seed));
+
+  auto source = datasets::open_source(config.data);
+  datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed));
+  const int64_t steps_per_epoch = loader.batches_per_epoch();
+  const int64_t total_steps = steps_per_epoch * config.train.epochs;
+  const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
+  const auto warmup_steps = std::min<int64_t>(
+      total_steps, static_cast<int64_t>(std::llround(config.optim.warmup_epochs * static_cast<double>(steps_per_epoch))));
+  WarmupPolynomial schedule(config.optim.lr, warmup_steps, total_steps, config.optim.power);
+
+  auto backbone = backbones::make_backbone(config.model);
+  auto classifier = std::make_shared<losses::MarginClassifier>(source->num_classes(), backbone->embedding_size(),
+                                                               losses::make_margin_head(config.loss));
+  std::vector<at::Tensor> parameters = backbone->parameters();
+  for (auto& p : classifier->parameters()) parameters.push_back(p);
+  torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(config.optim.lr)
+                                              .momentum(config.optim.momentum)
+                                              .weight_decay(config.optim.weight_decay));
+
+  TrainResult result;
+  result.run_dir = make_run_dir(config);
+  std::string resolved = to_yaml(config);
+  write_file_atomically(result.run_dir / "config.yaml", resolved);
+  result.results_db = config.results.db.empty() ? fs::path(config.output) / "results.db" : fs::path(config.results.db);
+  auto store = store::open_results_store(result.results_db.string());
+  store::RunInfo info;
+  info.name = config.name;
+  info.config = resolved;
+  info.host = host_name();
+  info.git_commit = git_commit();
+  info.run_dir = result.run_dir.string();
+  info.command_line = command_line;
+  info.config_hash = fnv1a_hex(resolved);
+  if (const char* user = std::getenv("USER")) info.user_name = user;
+  result.run_id = store->begin_run(info);
+  write_file_atomically(result.run_dir / "run.json",
+                        nlohmann::json{{"run_id", result.run_id},
+                                       {"results_db", fs::absolute(result.results_db).string()},
+                                       {"name", config.name},
+                                       {"command", command_line}}
+                                .dump(2));
+
+  JsonLines log(result.run_dir / "train.jsonl");
+  ProgressLine progress;
+  std::printf("run %s (id %lld): %s; %lld steps/epoch, %lld steps, %d threads\n", result.run_dir.c_str(),
+              static_cast<long long>(result.run_id), source->describe().c_str(), static_cast<long long>(steps_per_epoch),
+              static_cast<long long>(run_steps), threads);
+  std::fflush(stdout);
+
+  StopSignals signals;
+  try {
+    backbone->train();
+    classifier->train();
+    int64_t step = 0;
+    auto window_start = clock::now();
+    int64_t window_images = 0;
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    auto save = [&](int64_t epochs_done) {
+      result.checkpoint = result.run_dir / "checkpoints" / fmt::format("step_{}.pt", step);
+      save_checkpoint(result.checkpoint, *backbone, *classifier, optimizer, {step, epochs_done});
+      log.write({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
+    };
+    for (int64_t epoch = 0; epoch < config.train.epochs && step < run_steps && !g_stop_requested; ++epoch) {
+      loader.start_epoch(epoch);
+      while (step < run_steps && !g_stop_requested) {
+        auto batch = loader.next();
+        if (!batch) break;
+        double lr = schedule.lr(step);
+        for (auto& group : optimizer.param_groups())
+          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+        optimizer.zero_grad();
+        at::Tensor loss = classifier->forward(backbone->forward(batch->images), batch->labels);
+        loss.backward();
+        optimizer.step();
+        double loss_value = loss.item<double>();
+        if (!std::isfinite(loss_value))
+          fail("training diverged at step {}: loss is {} (last checkpoint: {})", step, loss_value,
+               result.checkpoint.empty() ? "none" : result.checkpoint.string());
+        ++step;
+        window_images += config.train.batch_size;
+        loss_sum += loss_value;
+        ++loss_count;
+        result.final_loss = loss_value;
+        if (step % config.train.log_every == 0 || step == run_steps) {
+          double seconds = std::chrono::duration<double>(clock::now() - window_start).count();
+          double images_per_second = window_images / std::max(seconds, 1e-9);
+          double eta = (run_steps - step) * config.train.batch_size / std::max(images_per_second, 1e-9);
+          double mean_loss = loss_sum / static_cast<double>(loss_count);
+          progress.update(fmt::format("step {}/{} epoch {}/{} loss {:.4f} lr {:.5f} {:.1f} img/s eta {}", step,
+                                      run_steps, epoch + 1, config.train.epochs, mean_loss, lr, images_per_second,
+                                      format_duration(eta)));
+          log.write({{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
+                     {"images_per_second", images_per_second}, {"eta_seconds", eta}});
+          window_start = clock::now();
+          window_images = 0;
+          loss_sum = 0;
+          loss_count = 0;
+        }
+      }
+      bool epoch_complete = !g_stop_requested && step % steps_per_epoch == 0;
+      if (epoch_complete || step == run_steps || g_stop_requested) save(epoch_complete ? epoch + 1 : epoch);
+    }
+    progress.finish();
+    result.steps = step;
+    result.interrupted = g_stop_requested;
+    if (!result.interrupted) {
+      for (const auto& target : config.eval.targets) {
+        auto report = eval::evaluate_verification_pack(*backbone, target, config.eval);
+        store->add_evaluation(result.run_id, result.checkpoint.string(), report.target, report.metrics);
+        nlohmann::json record = {{"event", "eval"}, {"step", step}, {"target", report.target}};
+        for (const auto& [name, value] : report.metrics) record[name] = value;
+        log.write(record);
+        result.evaluations.push_back(std::move(report));
+      }
+    }
+  } catch (...) {
+    progress.finish();
+    store->finish_run(result.run_id, g_stop_requested ? store::RunStatus::interrupted : store::RunStatus::failed);
+    throw;
+  }
+  store->finish_run(result.run_id, result.interrupted ? store::RunStatus::interrupted : store::RunStatus::finished);
+  result.seconds = std::chrono::duration<double>(clock::now() - started).count();
+  log.write({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},
+             {"status", result.interrupted ? "interrupted" : "finished"}});
+  return result;
+}
+
+}  // namespace ff::train

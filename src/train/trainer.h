@@ -1,0 +1,29 @@
+// Single-process training: data -> backbone -> margin classifier -> SGD, with warmup + polynomial
+// LR, progress lines and JSON lines, a checkpoint per epoch, evaluation of `eval.targets` at the
+// end, and every run and evaluation recorded in the results store.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "src/eval/verification.h"
+#include "src/train/run_config.h"
+
+namespace ff::train {
+
+struct TrainResult {
+  std::filesystem::path run_dir;
+  std::filesystem::path checkpoint;  // the last one written
+  std::filesystem::path results_db;
+  int64_t run_id = -1;
+  int64_t steps = 0;
+  double final_loss = 0;
+  double seconds = 0;
+  bool interrupted = false;  // SIGINT/SIGTERM stopped the run early (a checkpoint was still written)
+  std::vector<eval::VerificationReport> evaluations;
+};
+
+// `command_line` is stored with the run for provenance. `output_override` replaces config.output.
+TrainResult train(const RunConfig& config, const std::string& command_line);
+
+}  // namespace ff::train

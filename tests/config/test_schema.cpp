@@ -1,0 +1,106 @@
+// Config loading: typed values, overrides, and one test per error class with its file:line context.
+#include <catch2/catch.hpp>
+
+#include "src/config/schema.h"
+#include "src/train/run_config.h"
+#include "src/util/error.h"
+#include "support.h"
+
+using ff::config::Schema;
+using ff::train::RunConfig;
+
+namespace {
+std::string load_error(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  ff::test::TempDir dir("config");
+  auto path = dir / "bad.yaml";
+  ff::test::write_text(path, yaml);
+  try {
+    ff::train::load_run_config(path.string(), overrides);
+  } catch (const ff::Error& e) {
+    std::string message = e.what();
+    if (message.rfind(path.string(), 0) == 0) message.replace(0, path.string().size(), "FILE");
+    return message;
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST_CASE("config values reach the typed structs, overrides win", "[config]") {
+  ff::test::TempDir dir("config");
+  auto path = dir / "ok.yaml";
+  ff::test::write_text(path,
+                       "name: abc\n"
+                       "optim:\n  lr: 0.25\n  momentum: 0.8\n"
+                       "loss: {scale: 32, easy_margin: true}\n"
+                       "data:\n  format: synthetic\n  synthetic:\n    identities: 12\n"
+                       "eval:\n  targets: [a.bin, 'b.bin']\n");
+  RunConfig c = ff::train::load_run_config(path.string(), {"optim.lr=0.05", "train.batch_size=16"});
+  CHECK(c.name == "abc");
+  CHECK(c.optim.lr == Approx(0.05));
+  CHECK(c.optim.momentum == Approx(0.8));
+  CHECK(c.loss.scale == Approx(32));
+  CHECK(c.loss.easy_margin);
+  CHECK(c.data.synthetic.identities == 12);
+  CHECK(c.train.batch_size == 16);
+  CHECK(c.eval.targets == std::vector<std::string>{"a.bin", "b.bin"});
+  CHECK(c.loss.margin == Approx(0.5));  // untouched default
+}
+
+TEST_CASE("the resolved config written to YAML loads back identically", "[config]") {
+  RunConfig c = ff::train::load_run_config("", {"optim.lr=0.3", "eval.targets=[x.bin]", "name=round",
+                                                "data.format=synthetic", "loss.margin=0.3"});
+  ff::test::TempDir dir("config");
+  ff::test::write_text(dir / "resolved.yaml", ff::train::to_yaml(c));
+  RunConfig again = ff::train::load_run_config((dir / "resolved.yaml").string(), {});
+  CHECK(ff::train::to_yaml(again) == ff::train::to_yaml(c));
+  CHECK(again.optim.lr == Approx(0.3));
+  CHECK(again.eval.targets == std::vector<std::string>{"x.bin"});
+}
+
+TEST_CASE("unknown key names file, line and the closest valid key", "[config]") {
+  CHECK(load_error("name: a\noptim:\n  lrr: 0.1\n") == "FILE:3: unknown key 'optim.lrr' (did you mean 'optim.lr'?)");
+  CHECK(load_error("lr: 0.1\n") == "FILE:1: unknown key 'lr' (did you mean 'optim.lr'?)");
+}
+
+TEST_CASE("wrong type names file, line, key, expectation and the value", "[config]") {
+  CHECK(load_error("optim:\n  lr: fast\n") == "FILE:2: optim.lr: expected a number, got 'fast'");
+  CHECK(load_error("train:\n  epochs: 2.5\n") == "FILE:2: train.epochs: expected an integer, got '2.5'");
+  CHECK(load_error("eval:\n  flip: maybe\n") == "FILE:2: eval.flip: expected true or false, got 'maybe'");
+  CHECK(load_error("optim: 3\n") == "FILE:1: optim: expected a mapping of keys (optim.*), got '3'");
+  CHECK(load_error("eval:\n  targets: lfw.bin\n") == "FILE:2: eval.targets: expected a list of strings, got 'lfw.bin'");
+}
+
+TEST_CASE("value out of range names the allowed range", "[config]") {
+  CHECK(load_error("optim:\n  lr: -1\n") == "FILE:2: optim.lr: value out of range: expected > 0, got -1");
+  CHECK(load_error("loss:\n  margin: 1.7\n") ==
+        "FILE:2: loss.margin: value out of range: expected [0, 1.5707963267948966), got 1.7");
+  CHECK(load_error("data:\n  flip: 2\n") == "FILE:2: data.flip: value out of range: expected [0, 1], got 2");
+}
+
+TEST_CASE("enumerated names list the choices and suggest one", "[config]") {
+  CHECK(load_error("loss:\n  head: arcfce\n") ==
+        "FILE:2: loss.head: expected one of arcface, got 'arcfce' (did you mean 'arcface'?)");
+}
+
+TEST_CASE("missing config file and YAML syntax errors", "[config]") {
+  try {
+    ff::train::load_run_config("/nonexistent/dir/x.yaml", {});
+    FAIL("no error");
+  } catch (const ff::Error& e) {
+    CHECK(std::string(e.what()) == "config file not found: /nonexistent/dir/x.yaml");
+  }
+  CHECK(load_error("optim:\n  lr: [0.1\n").rfind("FILE:", 0) == 0);
+  CHECK(load_error("optim:\n  lr: [0.1\n").find("YAML syntax error") != std::string::npos);
+  CHECK(load_error("name: a\nname: b\n") == "FILE:2: duplicate key 'name'");
+}
+
+TEST_CASE("overrides carry their own text as the error origin", "[config]") {
+  CHECK(load_error("name: a\n", {"optim.lr=abc"}) == "--set optim.lr=abc: optim.lr: expected a number, got 'abc'");
+  CHECK(load_error("name: a\n", {"optim.lrate=1"}) ==
+        "--set optim.lrate=1: unknown key 'optim.lrate' (did you mean 'optim.lr'?)");
+  CHECK(load_error("name: a\n", {"optim.lr"}) == "--set optim.lr: expected key=value");
+}
+
+TEST_CASE("a quoted number is a string, not a number", "[config]") {
+  CHECK(load_error("optim:\n  lr: '0.1'\n") == "FILE:2: optim.lr: expected a number, got '0.1'");
+}

@@ -1,0 +1,253 @@
+// Checks store/sqlite_store.cpp: round trips through a reopened file, status rules, schema guards, atomic writes.
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "src/store/results_store.h"
+#include "src/util/error.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using ff::store::RunStatus;
+
+// A fresh directory per test case, removed afterwards.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("ff_store_test_" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// Direct SQLite access, independent of the store, to inspect or prepare files.
+struct RawDb {
+  sqlite3* db = nullptr;
+  explicit RawDb(const std::string& path) { REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK); }
+  ~RawDb() { sqlite3_close(db); }
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    INFO(sql << ": " << (error ? error : ""));
+    sqlite3_free(error);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    std::string value = p ? p : "";
+    sqlite3_finalize(stmt);
+    return value;
+  }
+};
+
+ff::store::RunInfo sample_info(const std::string& name) {
+  ff::store::RunInfo info;
+  info.name = name;
+  info.config = "model:\n  backbone: iresnet50\nloss:\n  margin: 0.5\n";
+  info.config_hash = "3f2a";
+  info.host = "node-07";
+  info.user_name = "alice";
+  info.command_line = "faceforge train --config r50.yaml";
+  info.git_commit = "0123abcd";
+  info.run_dir = "runs/" + name;
+  return info;
+}
+
+bool is_iso_utc(const std::string& text) {
+  return std::regex_match(text, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"));
+}
+
+}  // namespace
+
+TEST_CASE("a run and its evaluations survive closing and reopening the store", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  // Quotes and a semicolon in a value only round-trip if every statement binds its values.
+  const std::string tricky = "it's; DROP TABLE runs; --";
+  std::int64_t id = 0;
+  {
+    auto store = ff::store::open_results_store(path);
+    id = store->begin_run(sample_info(tricky));
+    store->add_evaluation(id, "step_1000", "lfw", {{"accuracy", 0.99566666}, {"std", 0.0031}});
+    store->add_evaluation(id, "step_1000", "cfp_fp", {{"accuracy", 0.9514}});
+  }
+  auto store = ff::store::open_results_store(path);
+  const auto runs = store->list_runs();
+  REQUIRE(runs.size() == 1);
+  const auto& run = runs[0];
+  CHECK(run.id == id);
+  CHECK(run.info.name == tricky);
+  CHECK(run.info.config == sample_info(tricky).config);
+  CHECK(run.info.config_hash == "3f2a");
+  CHECK(run.info.host == "node-07");
+  CHECK(run.info.user_name == "alice");
+  CHECK(run.info.command_line == "faceforge train --config r50.yaml");
+  CHECK(run.info.git_commit == "0123abcd");
+  CHECK(run.info.run_dir == "runs/" + tricky);
+  CHECK(run.status == RunStatus::running);
+  CHECK(is_iso_utc(run.started_at));
+  CHECK(run.ended_at.empty());
+
+  const auto evals = store->evaluations(id);
+  REQUIRE(evals.size() == 3);
+  CHECK(evals[0].target == "lfw");
+  CHECK(evals[0].metric == "accuracy");
+  CHECK(evals[0].value == 0.99566666);
+  CHECK(evals[1].metric == "std");
+  CHECK(evals[1].value == 0.0031);
+  CHECK(evals[2].target == "cfp_fp");
+  CHECK(evals[2].checkpoint == "step_1000");
+  CHECK(evals[2].run_id == id);
+  CHECK(evals[0].created_at == evals[1].created_at);  // one evaluation, one timestamp
+  CHECK(is_iso_utc(evals[2].created_at));
+  CHECK(store->evaluations(id + 1).empty());
+
+  RawDb raw(path);
+  CHECK(raw.text("PRAGMA user_version") == "1");
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+}
+
+TEST_CASE("run status moves running -> finished/failed/interrupted, and back to running only on resume", "[store]") {
+  TempDir dir;
+  auto store = ff::store::open_results_store(dir.file("results.db"));
+  const auto a = store->begin_run(sample_info("a"));
+  store->finish_run(a, RunStatus::finished);
+  auto row = store->get_run(a);
+  REQUIRE(row);
+  CHECK(row->status == RunStatus::finished);
+  CHECK(is_iso_utc(row->ended_at));
+  CHECK(row->ended_at >= row->started_at);
+  CHECK_THROWS_WITH(store->finish_run(a, RunStatus::failed), Contains("cannot finish run 1: it is finished, expected running"));
+  CHECK_THROWS_WITH(store->resume_run(a), Contains("it is finished, expected failed or interrupted"));
+  CHECK(store->get_run(a)->status == RunStatus::finished);  // refused transitions leave the row alone
+
+  const auto b = store->begin_run(sample_info("b"));
+  CHECK_THROWS_WITH(store->finish_run(b, RunStatus::running), Contains("with status running"));
+  store->finish_run(b, RunStatus::interrupted);
+  CHECK(store->get_run(b)->status == RunStatus::interrupted);
+  store->resume_run(b);
+  row = store->get_run(b);
+  CHECK(row->status == RunStatus::running);
+  CHECK(row->ended_at.empty());
+  store->finish_run(b, RunStatus::failed);
+  CHECK(store->get_run(b)->status == RunStatus::failed);
+
+  CHECK_THROWS_WITH(store->finish_run(999, RunStatus::finished), Contains("cannot finish run 999: no such run"));
+  CHECK(ff::store::parse_run_status("interrupted") == RunStatus::interrupted);
+  CHECK_THROWS_WITH(ff::store::parse_run_status("done"), Contains("unknown run status 'done'"));
+}
+
+TEST_CASE("runs are found by id and by name, the latest run winning a shared name", "[store]") {
+  TempDir dir;
+  auto store = ff::store::open_results_store(dir.file("results.db"));
+  const auto first = store->begin_run(sample_info("r50"));
+  const auto other = store->begin_run(sample_info("r100"));
+  const auto second = store->begin_run(sample_info("r50"));
+  CHECK(first < other);
+  CHECK(other < second);
+  REQUIRE(store->get_run("r50"));
+  CHECK(store->get_run("r50")->id == second);
+  CHECK(store->get_run("r100")->id == other);
+  CHECK(store->get_run(first)->info.name == "r50");
+  CHECK_FALSE(store->get_run("r18"));
+  CHECK_FALSE(store->get_run(std::int64_t{42}));
+  CHECK(store->list_runs().size() == 3);
+  CHECK(store->list_runs()[1].id == other);
+  CHECK_THROWS_WITH(store->begin_run(sample_info("")), Contains("without a name"));
+}
+
+TEST_CASE("a store written by a newer schema version is refused and left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  {
+    RawDb raw(path);
+    raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
+    raw.exec("PRAGMA user_version = 2");
+  }
+  CHECK_THROWS_AS(ff::store::open_results_store(path), ff::Error);
+  CHECK_THROWS_WITH(ff::store::open_results_store(path),
+                    Contains(path) && Contains("schema version 2 is newer than this FaceForge supports (1)"));
+  RawDb raw(path);
+  CHECK(raw.text("PRAGMA user_version") == "2");
+  CHECK(raw.text("PRAGMA journal_mode") == "delete");
+}
+
+TEST_CASE("files that are not FaceForge stores are refused with the path", "[store]") {
+  TempDir dir;
+  const std::string foreign = dir.file("foreign.db");
+  {
+    RawDb raw(foreign);
+    raw.exec("CREATE TABLE photos (id INTEGER)");
+  }
+  CHECK_THROWS_WITH(ff::store::open_results_store(foreign), Contains("not a FaceForge results store"));
+
+  const std::string text = dir.file("notes.db");
+  std::ofstream(text) << "this is a text file, long enough to fill a database header........................\n";
+  CHECK_THROWS_WITH(ff::store::open_results_store(text), Contains(text) && Contains("not a database"));
+
+  CHECK_THROWS_WITH(ff::store::open_results_store(dir.file("missing/dir/results.db")), Contains("cannot open"));
+}
+
+TEST_CASE("an evaluation of a missing run fails on the foreign key and writes nothing", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto store = ff::store::open_results_store(path);
+  const auto id = store->begin_run(sample_info("r50"));
+  CHECK_THROWS_WITH(store->add_evaluation(id + 100, "step_1", "lfw", {{"accuracy", 0.9}, {"std", 0.01}}),
+                    Contains(path) && Contains("run 101") && Contains("FOREIGN KEY constraint failed"));
+  RawDb raw(path);
+  CHECK(raw.text("SELECT count(*) FROM evaluations") == "0");
+}
+
+TEST_CASE("one evaluation's metrics are written in one transaction", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  auto store = ff::store::open_results_store(path);
+  const auto id = store->begin_run(sample_info("r50"));
+  {
+    // Make the third insert fail inside the database, after two rows went in.
+    RawDb raw(path);
+    raw.exec("CREATE TRIGGER refuse_boom BEFORE INSERT ON evaluations WHEN NEW.metric = 'boom'"
+             " BEGIN SELECT RAISE(ABORT, 'boom rejected'); END");
+  }
+  CHECK_THROWS_WITH(store->add_evaluation(id, "step_1", "lfw", {{"accuracy", 0.9}, {"std", 0.01}, {"boom", 1.0}}),
+                    Contains("boom rejected"));
+  CHECK(store->evaluations(id).empty());
+
+  // Refused before touching the database: bad values, repeated names, nothing to write.
+  CHECK_THROWS_WITH(store->add_evaluation(id, "step_1", "lfw", {{"accuracy", std::nan("")}}),
+                    Contains("metric 'accuracy' is nan"));
+  CHECK_THROWS_WITH(store->add_evaluation(id, "step_1", "lfw", {{"accuracy", 0.9}, {"accuracy", 0.8}}),
+                    Contains("metric 'accuracy' given twice"));
+  CHECK_THROWS_WITH(store->add_evaluation(id, "step_1", "lfw", {}), Contains("no metrics given"));
+  CHECK_THROWS_WITH(store->add_evaluation(id, "step_1", "", {{"accuracy", 0.9}}), Contains("target is empty"));
+  CHECK(store->evaluations(id).empty());
+
+  store->add_evaluation(id, "step_1", "lfw", {{"accuracy", 0.9}, {"std", 0.01}});
+  CHECK(store->evaluations(id).size() == 2);
+}
+
+TEST_CASE("an in-memory store works for tools that need no file", "[store]") {
+  auto store = ff::store::open_results_store(":memory:");
+  const auto id = store->begin_run(sample_info("scratch"));
+  store->add_evaluation(id, "final", "agedb_30", {{"accuracy", 0.98}});
+  CHECK(store->evaluations(id).size() == 1);
+  CHECK(store->location() == ":memory:");
+}

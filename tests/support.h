@@ -1,0 +1,34 @@
+// Shared test helpers: temp folders, paths into the source tree, running commands.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace ff::test {
+
+// A fresh directory under the system temp folder, removed when the object goes out of scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag);
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::filesystem::path source_dir();  // repository root
+std::string faceforge_binary();      // the built CLI
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+CommandResult run_command(const std::string& command);
+
+// Debian's Python (with python3-torch/numpy), never a pyenv shim on PATH.
+std::string python();
+
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace ff::test

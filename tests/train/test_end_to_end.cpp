@@ -1,0 +1,146 @@
+// End-to-end smoke: synthetic data -> a few training steps -> checkpoint -> evaluation -> results
+// store, through the library and through the CLI.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "backbones/backbone.h"
+#include "datasets/synthetic.h"
+#include "src/store/results_store.h"
+#include "src/train/checkpoint.h"
+#include "src/train/trainer.h"
+#include "src/util/atomic_file.h"
+#include "support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+void make_tiny_dataset(const fs::path& dir) {
+  ff::datasets::SyntheticOptions o;
+  o.identities = 6;
+  o.images_per_identity = 4;
+  o.pair_identities = 8;
+  o.pairs = 40;
+  o.seed = 11;
+  ff::datasets::write_synthetic_dataset(o, dir);
+}
+
+std::string tiny_config(const fs::path& dir) {
+  return fmt::format(
+      "name: tiny\nseed: 3\noutput: {0}/runs\n"
+      "data: {{format: folder, root: {0}/data/images, workers: 2}}\n"
+      "train: {{batch_size: 8, epochs: 2, max_steps: 4, log_every: 1, threads: 2}}\n"
+      "optim: {{lr: 0.05, warmup_epochs: 0.5}}\n"
+      "eval: {{targets: [{0}/data/verification.bin], batch_size: 16}}\n",
+      dir.string());
+}
+}  // namespace
+
+TEST_CASE("a tiny run writes a run folder, checkpoints, logs and a results row", "[train][slow]") {
+  ff::backbones::register_builtin_backbones();
+  ff::test::TempDir dir("e2e");
+  make_tiny_dataset(dir / "data");
+  ff::test::write_text(dir / "tiny.yaml", tiny_config(dir.path()));
+  auto config = ff::train::load_run_config((dir / "tiny.yaml").string(), {});
+  auto result = ff::train::train(config, "test");
+
+  CHECK(result.steps == 4);
+  CHECK_FALSE(result.interrupted);
+  CHECK(fs::exists(result.run_dir / "config.yaml"));
+  CHECK(fs::exists(result.run_dir / "checkpoints" / "step_3.pt"));  // end of epoch 1 (24 images / 8)
+  CHECK(fs::exists(result.run_dir / "checkpoints" / "step_4.pt"));  // max_steps reached
+  CHECK(result.checkpoint == result.run_dir / "checkpoints" / "step_4.pt");
+  for (const auto& entry : fs::directory_iterator(result.run_dir / "checkpoints"))
+    CHECK(entry.path().extension() == ".pt");  // no temp files left behind
+
+  // The saved config is the resolved one and loads again.
+  auto saved = ff::train::load_run_config((result.run_dir / "config.yaml").string(), {});
+  CHECK(ff::train::to_yaml(saved) == ff::train::to_yaml(config));
+
+  // JSON lines: one step record per step, an eval record, an end record.
+  std::ifstream log(result.run_dir / "train.jsonl");
+  std::string line;
+  int steps = 0, evals = 0, ends = 0;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "step") {
+      ++steps;
+      CHECK(j["loss"].get<double>() > 0);
+      CHECK(j.contains("images_per_second"));
+      CHECK(j.contains("eta_seconds"));
+    }
+    if (j["event"] == "eval") ++evals;
+    if (j["event"] == "end") ++ends;
+  }
+  CHECK(steps == 4);
+  CHECK(evals == 1);
+  CHECK(ends == 1);
+
+  // The store holds the run, finished, with the evaluation's metrics.
+  auto store = ff::store::open_results_store(result.results_db.string());
+  auto run = store->get_run(result.run_id);
+  REQUIRE(run);
+  CHECK(run->status == ff::store::RunStatus::finished);
+  CHECK(run->info.name == "tiny");
+  CHECK(run->info.config == ff::train::to_yaml(config));
+  CHECK_FALSE(run->ended_at.empty());
+  auto rows = store->evaluations(result.run_id);
+  REQUIRE(rows.size() == result.evaluations.at(0).metrics.size());
+  CHECK(rows[0].target == "verification");
+  CHECK(rows[0].metric == "accuracy");
+  CHECK(rows[0].value == Approx(result.evaluations[0].metric("accuracy")));
+  CHECK(rows[0].value >= 0.0);
+  CHECK(rows[0].value <= 1.0);
+
+  // The checkpoint reloads into a fresh backbone with identical weights.
+  auto fresh = ff::backbones::make_backbone(config.model);
+  auto counters = ff::train::load_backbone_weights(result.checkpoint, *fresh);
+  CHECK(counters.step == 4);
+  auto resolved = ff::train::resolve_run(result.run_dir);
+  CHECK(resolved.checkpoint == result.checkpoint);
+  CHECK(resolved.run_id == result.run_id);
+}
+
+TEST_CASE("CLI: train, eval from the run folder, results list/show, and one-line errors", "[cli][slow]") {
+  ff::test::TempDir dir("cli");
+  make_tiny_dataset(dir / "data");
+  ff::test::write_text(dir / "tiny.yaml", tiny_config(dir.path()));
+  const std::string ff = ff::test::faceforge_binary();
+  auto trained = ff::test::run_command(ff + " train " + (dir / "tiny.yaml").string() + " --set train.max_steps=2");
+  INFO(trained.output);
+  REQUIRE(trained.exit_code == 0);
+  CHECK(trained.output.find("verification") != std::string::npos);
+
+  fs::path runs = dir / "runs";
+  fs::path run_dir;
+  for (const auto& entry : fs::directory_iterator(runs))
+    if (entry.is_directory()) run_dir = entry.path();
+  REQUIRE_FALSE(run_dir.empty());
+
+  auto evaluated = ff::test::run_command(ff + " eval " + run_dir.string() + " --set eval.flip=false");
+  INFO(evaluated.output);
+  REQUIRE(evaluated.exit_code == 0);
+  CHECK(evaluated.output.find("step_2.pt") != std::string::npos);
+  auto store = ff::store::open_results_store((runs / "results.db").string());
+  CHECK(store->evaluations(1).size() == 16);  // training's evaluation + the CLI's, 8 metrics each
+
+  auto listed = ff::test::run_command(ff + " results list --db " + (runs / "results.db").string());
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.output.find("tiny") != std::string::npos);
+  CHECK(listed.output.find("finished") != std::string::npos);
+  auto shown = ff::test::run_command(ff + " results show tiny --db " + (runs / "results.db").string());
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.output.find("accuracy") != std::string::npos);
+
+  ff::test::write_text(dir / "bad.yaml", "train:\n  batch_sise: 8\n");
+  auto bad = ff::test::run_command(ff + " train " + (dir / "bad.yaml").string());
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.output == "error: " + (dir / "bad.yaml").string() +
+                          ":2: unknown key 'train.batch_sise' (did you mean 'train.batch_size'?)\n");
+  auto missing = ff::test::run_command(ff + " eval " + (dir / "nope").string());
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output == "error: not a run folder or checkpoint file: " + (dir / "nope").string() + "\n");
+}
