@@ -11,6 +11,7 @@ namespace ff::backbones {
 struct BackboneOptions {
   std::string backbone = "mbf";  // registry name
   int embedding_size = 512;
+  bool channels_last = true;  // NHWC memory format for convolutions (faster with oneDNN on CPU)
 };
 
 void bind_schema(config::Schema& schema, BackboneOptions& options);

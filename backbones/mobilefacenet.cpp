@@ -120,9 +120,14 @@ MobileFaceNet::MobileFaceNet(const MobileFaceNetOptions& options) : options_(opt
       nn::init::kaiming_normal_(linear->weight, 0.0, torch::kFanOut, torch::kReLU);
     }
   }
+  if (options.channels_last_) {
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
 }
 
 at::Tensor MobileFaceNet::forward(at::Tensor x) {
+  if (options_.channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
   x = layers_->forward(x);
   x = conv_sep_.forward(x);
   return features_.forward(x);

@@ -17,7 +17,9 @@ struct MobileFaceNetOptions {
   MobileFaceNetOptions& embedding_size(int v) { embedding_size_ = v; return *this; }
   MobileFaceNetOptions& blocks(std::array<int, 4> v) { blocks_ = v; return *this; }
   MobileFaceNetOptions& scale(int v) { scale_ = v; return *this; }
+  MobileFaceNetOptions& channels_last(bool v) { channels_last_ = v; return *this; }
   int embedding_size_ = 512;
+  bool channels_last_ = true;  // NHWC activations and weights: oneDNN's fast path on CPU (measured +25%)
   std::array<int, 4> blocks_ = {1, 4, 6, 2};  // mbf; mbf_large is (2, 8, 12, 4) with scale 4
   int scale_ = 2;
 };

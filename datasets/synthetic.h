@@ -65,7 +65,7 @@ struct SyntheticIdentity {
   // skull, part/slant of the hairline (-1..1), receding temples
   int hair_style = 0;
   float hairline = 22, hair_volume = 4, hair_part = 0, hair_recede = 0;
-  // facial hair: 0 none, 1 moustache, 2 full beard, 3 stubble, 4 goatee
+  // facial hair: 0 none, 1 moustache, 2 full beard, 3 short bristles, 4 goatee
   int facial_hair = 0;
   float age = 0;               // 0..1: wrinkles and grey hair
   float glasses_tendency = 0;  // chance per image of wearing glasses at variation 1

@@ -11,7 +11,8 @@ out=runs
 
 start=$(date +%s)
 if [ ! -f "$data/verification.bin" ]; then
-  $ff data synth --identities 500 --images-per-identity 24 --seed 7 --pair-identities 200 --pairs 1200 --out "$data"
+  $ff data synth --identities 200 --images-per-identity 24 --seed 7 --variation 0.4 \
+    --pair-identities 200 --pairs 600 --out "$data"
 fi
 $ff train configs/demo_synthetic.yaml --output "$out"
 end=$(date +%s)

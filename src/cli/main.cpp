@@ -1,12 +1,15 @@
 // faceforge: the command-line entry point. The only translation unit that includes CLI11.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 
 #include "faceforge_version.h"
 #include "src/cli/commands.h"
+#include "src/util/allocator.h"
 #include "src/util/error.h"
 
 namespace {
@@ -21,6 +24,7 @@ std::string joined_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ff::tune_allocator();
   CLI::App app{"FaceForge: train and evaluate face-recognition models (LibTorch)", "faceforge"};
   app.set_version_flag("--version", std::string("faceforge ") + FACEFORGE_VERSION);
   app.require_subcommand(1);
@@ -82,6 +86,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const ff::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    // LibTorch's own message without its multi-line C++ backtrace.
+    std::string message = e.what_without_backtrace();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::fprintf(stderr, "error: %s\n", message.c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
