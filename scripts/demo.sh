@@ -10,10 +10,9 @@ data=data/demo_synthetic
 out=runs
 
 start=$(date +%s)
-if [ ! -f "$data/verification.bin" ]; then
-  $ff data synth --identities 200 --images-per-identity 24 --seed 7 --variation 0.4 \
-    --pair-identities 200 --pairs 600 --out "$data"
-fi
+rm -rf "$data"   # rendering takes seconds; never mix in leftovers of other settings
+$ff data synth --identities 200 --images-per-identity 24 --seed 7 --variation 0.4 \
+  --pair-identities 200 --pairs 600 --out "$data"
 $ff train configs/demo_synthetic.yaml --output "$out"
 end=$(date +%s)
 echo

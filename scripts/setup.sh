@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libgloo-dev libopencv-dev libyaml-cpp-dev libcli11-dev catch2 libsqlite3-dev
   nlohmann-json3-dev libfmt-dev
   libopenblas0-pthread          # multithreaded BLAS for LibTorch's linear layers (via alternatives)
-  python3-torch python3-numpy   # reference fixtures in tests only (pickles, weight files)
+  python3-numpy                 # tests only: Python writes the reference pickles (.bin packs, numpy arrays)
 )
 
 missing=()

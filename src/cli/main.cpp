@@ -10,6 +10,7 @@
 #include "faceforge_version.h"
 #include "src/cli/commands.h"
 #include "src/util/allocator.h"
+#include "src/util/torch_compat.h"
 #include "src/util/error.h"
 
 namespace {
@@ -26,7 +27,9 @@ std::string joined_command_line(int argc, char** argv) {
 int main(int argc, char** argv) {
   ff::tune_allocator();
   CLI::App app{"FaceForge: train and evaluate face-recognition models (LibTorch)", "faceforge"};
-  app.set_version_flag("--version", std::string("faceforge ") + FACEFORGE_VERSION);
+  app.set_version_flag("--version", std::string("faceforge ") + FACEFORGE_VERSION + " (LibTorch " +
+                                        ff::compat::torch_version() + ", CUDA devices: " +
+                                        std::to_string(ff::compat::cuda_device_count()) + ")");
   app.require_subcommand(1);
   int exit_code = 0;
 
