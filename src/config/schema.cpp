@@ -168,6 +168,12 @@ const Entry* Schema::find(const std::string& key) const {
   return nullptr;
 }
 
+bool Schema::is_section(const std::string& key) const {
+  for (const auto& e : entries_)
+    if (e.key.rfind(key + ".", 0) == 0) return true;
+  return false;
+}
+
 std::vector<std::string> Schema::keys() const {
   std::vector<std::string> out;
   for (const auto& e : entries_) out.push_back(e.key);
@@ -196,8 +202,10 @@ void Schema::set(const std::string& key, const Value& value) {
       return;
     }
   }
-  // A mapping given for a section name ("optim: {lr: 0.1}") reaches here only via set_tree.
-  unknown_key(key, value.origin);
+  if (!is_section(key)) unknown_key(key, value.origin);
+  if (value.kind != Value::Kind::Map)
+    fail("{}: {}: expected a mapping of keys ({}.*), got {}", value.origin.text(), key, key, shown(value));
+  set_tree(value, key);
 }
 
 void Schema::set_tree(const Value& root, const std::string& prefix) {
@@ -207,24 +215,7 @@ void Schema::set_tree(const Value& root, const std::string& prefix) {
     set(prefix, root);
     return;
   }
-  for (const auto& [name, child] : root.fields) {
-    std::string key = prefix.empty() ? name : prefix + "." + name;
-    if (child.kind == Value::Kind::Map && !find(key)) {
-      bool is_section = false;
-      for (const auto& e : entries_)
-        if (e.key.rfind(key + ".", 0) == 0) is_section = true;
-      if (!is_section) unknown_key(key, child.origin);
-      set_tree(child, key);
-    } else {
-      if (!find(key)) {
-        bool is_section = false;
-        for (const auto& e : entries_)
-          if (e.key.rfind(key + ".", 0) == 0) is_section = true;
-        if (is_section) fail("{}: {}: expected a mapping of keys ({}.*), got {}", child.origin.text(), key, key, shown(child));
-      }
-      set(key, child);
-    }
-  }
+  for (const auto& [name, child] : root.fields) set(prefix.empty() ? name : prefix + "." + name, child);
 }
 
 nlohmann::json Schema::to_json() const {

@@ -47,12 +47,14 @@ class Schema {
   Schema& add(std::string key, std::string& field, std::string doc, std::vector<std::string> choices = {});
   Schema& add(std::string key, std::vector<std::string>& field, std::string doc);
 
-  // Writes one value; unknown keys throw with the closest known key suggested.
+  // Writes one value, or a mapping under a section name ("optim" = {lr: 0.1}); unknown keys throw
+  // with the closest known key suggested.
   void set(const std::string& key, const Value& value);
   // Walks a mapping (the whole document) and sets every leaf; nested maps form dotted keys.
   void set_tree(const Value& root, const std::string& prefix = "");
 
   const Entry* find(const std::string& key) const;
+  bool is_section(const std::string& key) const;  // some key starts with "<key>."
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<std::string> keys() const;
 

@@ -84,11 +84,7 @@ void apply_override(const std::string& assignment, Schema& schema) {
     for (auto& [name, child] : v.fields) relabel(child);
   };
   relabel(value);
-  if (value.kind == Value::Kind::Map) {
-    schema.set_tree(value, key);
-  } else {
-    schema.set(key, value);
-  }
+  schema.set(key, value);
 }
 
 }  // namespace ff::config
