@@ -135,6 +135,13 @@ TEST_CASE("CLI: train, eval from the run folder, results list/show, and one-line
   CHECK(shown.exit_code == 0);
   CHECK(shown.output.find("accuracy") != std::string::npos);
 
+  auto shown_config = ff::test::run_command(ff + " config show " + (dir / "tiny.yaml").string() + " --set optim.lr=0.25");
+  CHECK(shown_config.exit_code == 0);
+  CHECK(shown_config.output.find("optim:\n  optimizer: \"sgd\"\n  lr: 0.25\n") != std::string::npos);
+  auto keys = ff::test::run_command(ff + " config keys");
+  CHECK(keys.exit_code == 0);
+  CHECK(keys.output.find("| `train.batch_size` | int | `128` |") != std::string::npos);
+
   ff::test::write_text(dir / "bad.yaml", "train:\n  batch_sise: 8\n");
   auto bad = ff::test::run_command(ff + " train " + (dir / "bad.yaml").string());
   CHECK(bad.exit_code == 1);
