@@ -1,7 +1,8 @@
-// The backbone interface and its registry by name (`model.backbone: mbf`).
+// The backbone interface and its registry by name (`model.backbone: r50`).
 // Every backbone maps images [B, 3, 112, 112] (RGB, (x/255 - 0.5)/0.5) to embeddings [B, D]
 // without L2 normalisation.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,9 +14,17 @@
 
 namespace ff::backbones {
 
+// The shape after one named stage of a forward pass, for `faceforge model summary`.
+struct StageShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
 class Backbone : public torch::nn::Module {
  public:
-  virtual at::Tensor forward(at::Tensor images) = 0;
+  at::Tensor forward(at::Tensor images) { return forward_stages(images, nullptr); }
+  // The forward pass; when `stages` is given, appends the output shape of each stage.
+  virtual at::Tensor forward_stages(at::Tensor images, std::vector<StageShape>* stages) = 0;
   virtual int embedding_size() const = 0;
 };
 

@@ -3,6 +3,8 @@
 // `layers` = (ConvBlock 1x1, ConvBlock depthwise, LinearBlock 1x1), Residual holds `layers`.
 #include "backbones/mobilefacenet.h"
 
+#include "backbones/autocast.h"
+
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -126,11 +128,24 @@ MobileFaceNet::MobileFaceNet(const MobileFaceNetOptions& options) : options_(opt
   }
 }
 
-at::Tensor MobileFaceNet::forward(at::Tensor x) {
-  if (options_.channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-  x = layers_->forward(x);
-  x = conv_sep_.forward(x);
-  return features_.forward(x);
+at::Tensor MobileFaceNet::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {
+  auto record = [&](std::string name, const at::Tensor& t) {
+    if (stages) stages->push_back({std::move(name), t.sizes().vec()});
+  };
+  {
+    auto autocast = body_autocast(options_.autocast_, x);
+    if (options_.channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    int index = 0;
+    for (auto& layer : *layers_) {
+      x = layer.forward(x);
+      record("layers." + std::to_string(index++), x);
+    }
+  }
+  x = conv_sep_.forward(x.to(at::kFloat));
+  record("conv_sep", x);
+  x = features_.forward(x);
+  record("features", x);
+  return x;
 }
 
 }  // namespace ff::backbones

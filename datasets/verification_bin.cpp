@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "datasets/pickle.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
+#include "src/util/pickle.h"
 
 namespace ff::datasets {
 namespace fs = std::filesystem;
@@ -23,7 +23,7 @@ constexpr std::size_t kAppendsBatch = 1000;
 }  // namespace
 
 VerificationPack parse_verification_bin(const std::string& bytes, const std::string& source_name) {
-  pickle::Document doc = pickle::load(bytes, source_name);
+  pickle::Document doc = pickle::load(bytes, source_name, pickle::Vocabulary::NumpyBool);
   const pickle::Value& root = doc.top();
   if (root.kind != pickle::Kind::Tuple || root.items.size() != 2) {
     fail("{}: expected the pickle to hold a 2-tuple (bins, issame_list), found {}", source_name, pickle::describe(root));

@@ -48,3 +48,41 @@ int run_config_show(const ConfigArgs& args);
 int run_config_keys();
 
 }  // namespace ff::cli
+
+namespace ff::cli {
+
+struct ModelSummaryArgs {
+  std::string model;                   // a config file or a backbone name
+  std::vector<std::string> overrides;  // --set model.key=value
+  bool json = false;                   // one JSON object instead of text
+};
+int run_model_summary(const ModelSummaryArgs& args);
+
+struct ModelImportArgs {
+  std::string from;                    // PyTorch state dict file (torch.save)
+  std::string backbone;                // registry name
+  std::vector<std::string> overrides;  // --set model.key=value
+  std::string out;                     // run folder to create
+};
+int run_model_import(const ModelImportArgs& args);
+
+struct ModelExportArgs {
+  std::string run;                     // run folder or checkpoint
+  std::string format = "torch-state-dict";
+  std::string out;
+};
+int run_model_export(const ModelExportArgs& args);
+
+struct BenchModelArgs {
+  std::string backbone = "mbf";
+  int batch = 32;
+  int iters = 5;
+  int warmup = 1;
+  int threads = 0;               // 0 = all cores
+  std::string json;              // append the result as a JSON line here
+  std::string reference_python;  // also run PyTorch's reference with this interpreter
+  std::string reference_script;  // default: benchmarks/torch_reference.py in the source tree
+};
+int run_bench_model(const BenchModelArgs& args);
+
+}  // namespace ff::cli

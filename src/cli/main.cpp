@@ -83,6 +83,44 @@ int main(int argc, char** argv) {
   auto* config_keys = config_cmd->add_subcommand("keys", "Print every config key as a Markdown table");
   config_keys->callback([&] { exit_code = ff::cli::run_config_keys(); });
 
+  auto* model_cmd = app.add_subcommand("model", "Inspect networks; move weights to and from PyTorch");
+  model_cmd->require_subcommand(1);
+  ff::cli::ModelSummaryArgs summary;
+  auto* summary_cmd = model_cmd->add_subcommand("summary", "Parameters, FLOPs and per-stage shapes of a network");
+  summary_cmd->add_option("model", summary.model, "Config file or backbone name (r50, mbf, vit_t, ...)")->required();
+  summary_cmd->add_option("--set", summary.overrides, "Override a model key: --set model.embedding_size=256");
+  summary_cmd->add_flag("--json", summary.json, "Print one JSON object");
+  summary_cmd->callback([&] { exit_code = ff::cli::run_model_summary(summary); });
+  ff::cli::ModelImportArgs import_args;
+  auto* import_cmd = model_cmd->add_subcommand("import", "Turn a PyTorch state dict (torch.save) into a FaceForge run folder");
+  import_cmd->add_option("--from", import_args.from, "state dict file written by torch.save")->required();
+  import_cmd->add_option("--backbone", import_args.backbone, "Backbone the weights belong to")->required();
+  import_cmd->add_option("--set", import_args.overrides, "Override a model key: --set model.embedding_size=256");
+  import_cmd->add_option("--out", import_args.out, "Run folder to create (config.yaml + checkpoints/step_0.pt)")->required();
+  import_cmd->callback([&] { exit_code = ff::cli::run_model_import(import_args); });
+  ff::cli::ModelExportArgs export_args;
+  auto* export_cmd = model_cmd->add_subcommand("export", "Write a run's backbone weights for PyTorch");
+  export_cmd->add_option("run", export_args.run, "Run folder (newest checkpoint) or checkpoint file")->required();
+  export_cmd->add_option("--format", export_args.format, "Output format")->capture_default_str();
+  export_cmd->add_option("--out", export_args.out, "Output file (torch.load reads it)")->required();
+  export_cmd->callback([&] { exit_code = ff::cli::run_model_export(export_args); });
+
+  auto* bench_cmd = app.add_subcommand("bench", "Benchmarks (speed and memory on this machine)");
+  bench_cmd->require_subcommand(1);
+  ff::cli::BenchModelArgs bench_model;
+  auto* bench_model_cmd = bench_cmd->add_subcommand("model", "Forward and forward+backward images/s of a backbone");
+  bench_model_cmd->add_option("--backbone", bench_model.backbone, "Backbone name")->capture_default_str();
+  bench_model_cmd->add_option("--batch", bench_model.batch, "Batch size")->capture_default_str();
+  bench_model_cmd->add_option("--iters", bench_model.iters, "Timed iterations")->capture_default_str();
+  bench_model_cmd->add_option("--warmup", bench_model.warmup, "Untimed iterations first")->capture_default_str();
+  bench_model_cmd->add_option("--threads", bench_model.threads, "Threads (0 = all cores)")->capture_default_str();
+  bench_model_cmd->add_option("--json", bench_model.json, "Append the result as a JSON line to this file");
+  bench_model_cmd->add_option("--reference-python", bench_model.reference_python,
+                              "Also time PyTorch on the same network with this interpreter (e.g. /usr/bin/python3)");
+  bench_model_cmd->add_option("--reference-script", bench_model.reference_script,
+                              "PyTorch reference script (default: benchmarks/torch_reference.py in the source tree)");
+  bench_model_cmd->callback([&] { exit_code = ff::cli::run_bench_model(bench_model); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 
+#include "backbones/state_dict.h"
+#include "backbones/weights_file.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
@@ -26,6 +28,25 @@ void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, torch::n
   archive.write("step", torch::tensor(counters.step));
   archive.write("epoch", torch::tensor(counters.epoch));
   write_atomically(path, [&](const fs::path& temp) { archive.save_to(temp.string()); });
+}
+
+void save_backbone_checkpoint(const fs::path& path, torch::nn::Module& backbone) {
+  torch::serialize::OutputArchive archive, backbone_archive;
+  backbone.save(backbone_archive);
+  archive.write("backbone", backbone_archive);
+  archive.write("step", torch::tensor(int64_t{0}));
+  archive.write("epoch", torch::tensor(int64_t{0}));
+  write_atomically(path, [&](const fs::path& temp) { archive.save_to(temp.string()); });
+}
+
+void load_initial_weights(const fs::path& path, torch::nn::Module& backbone) {
+  if (fs::is_directory(path)) {
+    load_backbone_weights(resolve_run(path).checkpoint, backbone);
+  } else if (backbones::is_torchscript_archive(path)) {
+    load_backbone_weights(path, backbone);
+  } else {
+    backbones::load_state_dict(backbone, backbones::read_weights_file(path), path.string());
+  }
 }
 
 CheckpointCounters load_backbone_weights(const fs::path& path, torch::nn::Module& backbone) {
@@ -82,7 +103,7 @@ ResolvedRun resolve_run(const fs::path& run_or_checkpoint) {
   }
   fs::path config = run.run_dir / "config.yaml";
   if (!fs::exists(config)) fail("{} is not inside a run folder: {} is missing", run_or_checkpoint.string(), config.string());
-  run.config = load_run_config(config.string(), {});
+  run.config = parse_run_config(config.string(), {});
   fs::path info = run.run_dir / "run.json";
   if (fs::exists(info)) {
     try {

@@ -21,6 +21,14 @@ struct CheckpointCounters {
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, torch::nn::Module& classifier,
                      torch::optim::Optimizer& optimizer, const CheckpointCounters& counters);
 
+// A checkpoint holding only backbone weights (step 0), e.g. imported from PyTorch; evaluation and
+// export read it like any other.
+void save_backbone_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone);
+
+// `model.init_from`: a run folder or FaceForge checkpoint, or a PyTorch state dict written by
+// torch.save (told apart by the archive's TorchScript records). Strict; errors name the file.
+void load_initial_weights(const std::filesystem::path& path, torch::nn::Module& backbone);
+
 // Loads only the backbone weights (for evaluation or export); errors name the file.
 CheckpointCounters load_backbone_weights(const std::filesystem::path& path, torch::nn::Module& backbone);
 

@@ -25,11 +25,16 @@ config::Schema make_schema(RunConfig& c) {
   return s;
 }
 
-RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+RunConfig parse_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   RunConfig c;
   config::Schema s = make_schema(c);
   if (!path.empty()) config::load_yaml_file(path, s);
   for (const auto& o : overrides) config::apply_override(o, s);
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  RunConfig c = parse_run_config(path, overrides);
   if (c.data.format == "folder" && c.data.root.empty())
     fail("{}: data.root must name an image folder when data.format is folder", path.empty() ? "config" : path);
   return c;

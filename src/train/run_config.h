@@ -38,7 +38,10 @@ struct RunConfig {
 // Builds the schema bound to `config`'s fields (the schema holds references: keep `config` alive).
 config::Schema make_schema(RunConfig& config);
 
-// Defaults, then the YAML file (if not empty), then each "key=value" override, validated.
+// Defaults, then the YAML file (if not empty), then each "key=value" override, each key validated.
+RunConfig parse_run_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// parse_run_config plus the cross-key checks training needs (e.g. a data.root for folder data).
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
 
 // The resolved configuration as YAML (saved in every run folder; loadable again).

@@ -121,6 +121,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   WarmupPolynomial schedule(config.optim.lr, warmup_steps, total_steps, config.optim.power);
 
   auto backbone = backbones::make_backbone(config.model);
+  if (!config.model.init_from.empty()) load_initial_weights(config.model.init_from, *backbone);
   auto classifier = std::make_shared<losses::MarginClassifier>(source->num_classes(), backbone->embedding_size(),
                                                                losses::make_margin_head(config.loss));
   std::vector<at::Tensor> parameters = backbone->parameters();

@@ -1,4 +1,4 @@
-// Checks datasets/verification_bin.cpp and datasets/pickle.cpp against Debian's Python pickle:
+// Checks datasets/verification_bin.cpp and src/util/pickle.cpp against Debian's Python pickle:
 // fixtures are written by /usr/bin/python3 at test time, and Python reads back what the C++ writer wrote.
 #include <catch2/catch.hpp>
 
@@ -16,17 +16,17 @@
 
 #include <fmt/format.h>
 
-#include "datasets/pickle.h"
 #include "datasets/verification_bin.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
+#include "src/util/pickle.h"
 
 namespace {
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 using Catch::Matchers::Contains;
 using ff::datasets::VerificationPack;
-namespace pickle = ff::datasets::pickle;
+namespace pickle = ff::pickle;
 
 // Debian's interpreter has numpy; a plain `python3` on PATH may be a pyenv build without it.
 constexpr const char* kPython = "/usr/bin/python3";

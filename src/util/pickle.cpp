@@ -1,17 +1,19 @@
 // Restricted pickle VM: interprets opcodes into plain values and recognises a few whitelisted
 // constructor patterns by their shape; it has no way to import, look up or call anything.
-#include "datasets/pickle.h"
+#include "src/util/pickle.h"
 
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "src/util/error.h"
 
-namespace ff::datasets::pickle {
+namespace ff::pickle {
 namespace {
 
 // Opcode bytes as CPython's Lib/pickle.py defines them; prefixed because names like NONE or INT
@@ -107,35 +109,79 @@ const char* opcode_name(unsigned char op) {
 }
 
 // Names a pickle may mention. Each is recognised only together with the argument shape its
-// Python writer produces (see Machine::reduce and Machine::build); nothing is ever resolved.
-// numpy 2 moved numpy.core to numpy._core, so both spellings are listed.
-enum class Callable { CodecsEncode, EmptyBytes, Reconstruct, Ndarray, Dtype, Scalar, FromBuffer };
+// Python writer produces (see Machine::reduce, Machine::build and Machine::storage_persistent_id);
+// nothing is ever resolved. numpy 2 moved numpy.core to numpy._core, so both spellings are listed.
+enum class Callable {
+  CodecsEncode, EmptyBytes, Reconstruct, Ndarray, NumpyDtype, Scalar, FromBuffer,
+  OrderedDict, StorageType, RebuildTensorV2, RebuildParameter, RebuildParameterWithState,
+};
 
 struct Allowed {
   const char* qualified_name;
   Callable callable;
+  Vocabulary vocabulary;
 };
 
 constexpr Allowed kAllowed[] = {
-    {"_codecs.encode", Callable::CodecsEncode},
-    {"__builtin__.bytes", Callable::EmptyBytes},
-    {"builtins.bytes", Callable::EmptyBytes},
-    {"numpy.core.multiarray._reconstruct", Callable::Reconstruct},
-    {"numpy._core.multiarray._reconstruct", Callable::Reconstruct},
-    {"numpy.ndarray", Callable::Ndarray},
-    {"numpy.dtype", Callable::Dtype},
-    {"numpy.core.multiarray.scalar", Callable::Scalar},
-    {"numpy._core.multiarray.scalar", Callable::Scalar},
-    {"numpy.core.numeric._frombuffer", Callable::FromBuffer},
-    {"numpy._core.numeric._frombuffer", Callable::FromBuffer},
+    {"_codecs.encode", Callable::CodecsEncode, Vocabulary::NumpyBool},
+    {"__builtin__.bytes", Callable::EmptyBytes, Vocabulary::NumpyBool},
+    {"builtins.bytes", Callable::EmptyBytes, Vocabulary::NumpyBool},
+    {"numpy.core.multiarray._reconstruct", Callable::Reconstruct, Vocabulary::NumpyBool},
+    {"numpy._core.multiarray._reconstruct", Callable::Reconstruct, Vocabulary::NumpyBool},
+    {"numpy.ndarray", Callable::Ndarray, Vocabulary::NumpyBool},
+    {"numpy.dtype", Callable::NumpyDtype, Vocabulary::NumpyBool},
+    {"numpy.core.multiarray.scalar", Callable::Scalar, Vocabulary::NumpyBool},
+    {"numpy._core.multiarray.scalar", Callable::Scalar, Vocabulary::NumpyBool},
+    {"numpy.core.numeric._frombuffer", Callable::FromBuffer, Vocabulary::NumpyBool},
+    {"numpy._core.numeric._frombuffer", Callable::FromBuffer, Vocabulary::NumpyBool},
+    {"collections.OrderedDict", Callable::OrderedDict, Vocabulary::TorchWeights},
+    {"torch._utils._rebuild_tensor_v2", Callable::RebuildTensorV2, Vocabulary::TorchWeights},
+    {"torch._utils._rebuild_parameter", Callable::RebuildParameter, Vocabulary::TorchWeights},
+    {"torch._utils._rebuild_parameter_with_state", Callable::RebuildParameterWithState,
+     Vocabulary::TorchWeights},
 };
 
-const Allowed* find_allowed(std::string_view qualified_name) {
-  for (const Allowed& allowed : kAllowed) {
-    if (qualified_name == allowed.qualified_name) return &allowed;
+// torch.save names a storage's element type by its legacy typed-storage class. The first entry
+// per dtype is the one the writer emits; UntypedStorage (raw bytes) is only read.
+struct StorageType {
+  const char* qualified_name;
+  Dtype dtype;
+};
+
+constexpr StorageType kStorageTypes[] = {
+    {"torch.FloatStorage", Dtype::Float32},   {"torch.DoubleStorage", Dtype::Float64},
+    {"torch.HalfStorage", Dtype::Float16},    {"torch.BFloat16Storage", Dtype::BFloat16},
+    {"torch.LongStorage", Dtype::Int64},      {"torch.IntStorage", Dtype::Int32},
+    {"torch.ShortStorage", Dtype::Int16},     {"torch.CharStorage", Dtype::Int8},
+    {"torch.ByteStorage", Dtype::UInt8},      {"torch.BoolStorage", Dtype::Bool},
+    {"torch.UntypedStorage", Dtype::UInt8},
+};
+
+std::optional<Dtype> storage_dtype(std::string_view qualified_name) {
+  for (const StorageType& type : kStorageTypes) {
+    if (qualified_name == type.qualified_name) return type.dtype;
   }
-  return nullptr;
+  return std::nullopt;
 }
+
+// The class name without "torch.", as GLOBAL's second line wants it.
+std::string_view storage_type_name(Dtype dtype) {
+  for (const StorageType& type : kStorageTypes) {
+    if (type.dtype == dtype) return std::string_view(type.qualified_name).substr(6);
+  }
+  fail("pickle: dtype #{} has no torch storage type", static_cast<int>(dtype));
+}
+
+std::optional<Callable> find_allowed(std::string_view qualified_name, Vocabulary vocabulary) {
+  for (const Allowed& allowed : kAllowed) {
+    if (allowed.vocabulary == vocabulary && qualified_name == allowed.qualified_name) return allowed.callable;
+  }
+  if (vocabulary == Vocabulary::TorchWeights && storage_dtype(qualified_name)) return Callable::StorageType;
+  return std::nullopt;
+}
+
+// Value::data of a Dict made by collections.OrderedDict(), the one Dict that accepts BUILD state.
+constexpr const char* kOrderedDict = "collections.OrderedDict";
 
 // Quotes text from the file for an error message without letting binary garbage through.
 std::string printable(std::string_view text, std::size_t max_chars = 60) {
@@ -155,9 +201,65 @@ std::string printable(std::string_view text, std::size_t max_chars = 60) {
 bool is_byte_string(const Value& v) { return v.kind == Kind::Bytes || v.kind == Kind::ByteStr; }
 bool is_string(const Value& v) { return is_byte_string(v) || v.kind == Kind::Text; }
 
+std::string join_ints(const std::vector<std::int64_t>& values) {
+  return fmt::format("[{}]", fmt::join(values, ", "));
+}
+
+// The key becomes part of an archive entry name (`<archive>/data/<key>`); torch writes decimal
+// counters, so anything that could step out of the data folder is refused.
+std::optional<std::string> storage_problem(const StorageRef& storage) {
+  const std::string& key = storage.key;
+  if (key.empty() || key.front() == '.') {
+    return fmt::format("expected a storage key such as '0', found '{}'", printable(key));
+  }
+  for (char c : key) {
+    bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                 c == '-' || c == '.';
+    if (!plain) {
+      return fmt::format("expected a storage key of letters, digits, '_', '-' and '.', found '{}'", printable(key));
+    }
+  }
+  if (storage.numel < 0) return fmt::format("expected a non-negative storage size, found {}", storage.numel);
+  return std::nullopt;
+}
+
+// Follows ATen's storage-size rule: a non-empty view needs offset + 1 + sum((size - 1) * stride)
+// elements, an empty one none. Checked arithmetic, since every number comes from the file.
+std::optional<std::string> view_problem(const TensorRef& t) {
+  if (t.sizes.size() != t.strides.size()) {
+    return fmt::format("expected as many strides as sizes, found sizes {} and strides {}", join_ints(t.sizes),
+                       join_ints(t.strides));
+  }
+  if (t.offset < 0) return fmt::format("expected a non-negative storage offset, found {}", t.offset);
+  bool empty = false;
+  for (std::size_t i = 0; i < t.sizes.size(); ++i) {
+    if (t.sizes[i] < 0 || t.strides[i] < 0) {
+      return fmt::format("expected non-negative sizes and strides, found sizes {} and strides {}",
+                         join_ints(t.sizes), join_ints(t.strides));
+    }
+    empty = empty || t.sizes[i] == 0;
+  }
+  if (empty) return std::nullopt;
+  std::int64_t extent = t.offset;  // index of the last element
+  bool overflow = false;
+  for (std::size_t i = 0; i < t.sizes.size(); ++i) {
+    std::int64_t step = 0;
+    overflow = overflow || __builtin_mul_overflow(t.sizes[i] - 1, t.strides[i], &step) ||
+               __builtin_add_overflow(extent, step, &extent);
+  }
+  if (overflow || extent >= t.storage.numel) {
+    return fmt::format("expected the view (offset {}, sizes {}, strides {}) to lie within storage '{}' of {} "
+                       "elements, found it reaching element {}",
+                       t.offset, join_ints(t.sizes), join_ints(t.strides), printable(t.storage.key),
+                       t.storage.numel, overflow ? std::string("beyond 2^63") : std::to_string(extent));
+  }
+  return std::nullopt;
+}
+
 class Machine {
  public:
-  Machine(std::string_view in, const std::string& source) : in_(in), source_(source) {}
+  Machine(std::string_view in, const std::string& source, Vocabulary vocabulary)
+      : in_(in), source_(source), vocabulary_(vocabulary) {}
 
   Document run() {
     for (;;) {
@@ -271,20 +373,23 @@ class Machine {
     push(id);
   }
 
-  // LONG1 / LONG4 payloads are little-endian two's complement of any length; 8 bytes suffice here.
+  // LONG1 / LONG4 payloads are little-endian two's complement of any length. Python writes the fewest
+  // bytes, so a longer payload is beyond int64 unless its extra bytes only repeat the sign.
   void push_long(std::uint64_t width) {
-    if (width > 8) {
-      take(width, "integer");  // a truncated file reports truncation first
-      error(fmt::format("expected an integer of at most 8 bytes, found one of {} bytes", width));
+    std::string_view raw = take(width, "integer");
+    if (raw.empty()) {
+      push_int(0);
+      return;
     }
-    std::uint64_t raw = width == 0 ? 0 : little_endian(static_cast<int>(width), "integer");
-    std::int64_t value;
-    if (width > 0 && width < 8 && (raw >> (8 * width - 1)) & 1) {
-      value = static_cast<std::int64_t>(raw) - (std::int64_t{1} << (8 * width));
-    } else {
-      value = static_cast<std::int64_t>(raw);
-    }
-    push_int(value);
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(raw[i]); };
+    const bool negative = (byte(raw.size() - 1) & 0x80) != 0;
+    const std::size_t low = raw.size() < 8 ? raw.size() : 8;
+    bool fits = raw.size() <= 8 || ((byte(7) & 0x80) != 0) == negative;
+    for (std::size_t i = low; i < raw.size(); ++i) fits = fits && byte(i) == (negative ? 0xff : 0x00);
+    if (!fits) error(fmt::format("expected an integer that fits in 64 bits, found a {}-byte integer", width));
+    std::uint64_t bits = negative ? ~std::uint64_t{0} : 0;  // sign-extends payloads shorter than 8 bytes
+    for (std::size_t i = low; i-- > 0;) bits = (bits << 8) | byte(i);
+    push_int(static_cast<std::int64_t>(bits));
   }
 
   std::uint64_t decimal(std::string_view text, const char* what) {
@@ -306,10 +411,14 @@ class Machine {
 
   void push_global(std::string_view module, std::string_view name) {
     std::string qualified = fmt::format("{}.{}", module, name);
-    if (find_allowed(qualified) == nullptr) {
-      error(fmt::format("refused {}: a verification pack may only name _codecs.encode, bytes and numpy's "
-                        "bool-array constructors; this reader never imports or calls anything",
-                        printable(qualified, 120)));
+    if (!find_allowed(qualified, vocabulary_)) {
+      const char* allowed = vocabulary_ == Vocabulary::NumpyBool
+                                ? "a verification pack may only name _codecs.encode, bytes and numpy's bool-array "
+                                  "constructors"
+                                : "a torch weights file may only name collections.OrderedDict, torch storage types "
+                                  "and torch._utils' tensor and parameter rebuilders";
+      error(fmt::format("refused {}: {}; this reader never imports or calls anything", printable(qualified, 120),
+                        allowed));
     }
     Id id = make(Kind::Global);
     at(id).data = std::move(qualified);
@@ -403,7 +512,7 @@ class Machine {
     const std::string name = callable.data;  // copies: make() below may move the arena
     const std::vector<Id> a = args.items;
     auto refuse = [&](const char* expected) { refuse_call(name, args_id, expected); };
-    switch (find_allowed(name)->callable) {
+    switch (*find_allowed(name, vocabulary_)) {
       case Callable::CodecsEncode: {
         if (a.size() != 2 || at(a[0]).kind != Kind::Text || at(a[1]).kind != Kind::Text ||
             (at(a[1]).data != "latin1" && at(a[1]).data != "latin-1")) {
@@ -425,7 +534,7 @@ class Machine {
         return make(Kind::NumpyArrayWithoutData);
       case Callable::Ndarray:
         refuse_call(name, args_id, "none: numpy.ndarray may only be passed to _reconstruct");
-      case Callable::Dtype: {
+      case Callable::NumpyDtype: {
         if (a.empty() || a.size() > 3 || !is_string(at(a[0]))) refuse("(typecode, align, copy)");
         const std::string& code = at(a[0]).data;
         if (code != "b1" && code != "?") {
@@ -458,8 +567,106 @@ class Machine {
         fill_bool_array(out, a[2], a[0]);
         return out;
       }
+      case Callable::OrderedDict: {
+        if (!a.empty()) refuse("() (protocol 2 adds the entries with SETITEMS)");
+        Id out = make(Kind::Dict);
+        at(out).data = kOrderedDict;
+        return out;
+      }
+      case Callable::StorageType:
+        refuse_call(name, args_id, "none: a storage type may only appear in a storage persistent id");
+      case Callable::RebuildTensorV2: return rebuild_tensor(name, args_id);
+      case Callable::RebuildParameter: return rebuild_parameter(name, args_id, false);
+      case Callable::RebuildParameterWithState: return rebuild_parameter(name, args_id, true);
     }
     refuse_call(name, args_id, "of a known constructor");
+  }
+
+  std::vector<std::int64_t> int_tuple(Id tuple_id, const char* what) {
+    std::vector<std::int64_t> out;
+    for (Id item : at(tuple_id).items) {
+      if (at(item).kind != Kind::Int) {
+        error(fmt::format("expected {} as a tuple of ints, found {} in it", what, describe(at(item))));
+      }
+      out.push_back(at(item).integer);
+    }
+    return out;
+  }
+
+  // torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks
+  // [, metadata]). The hooks (empty unless the saver registered some, and then refused as globals) and
+  // metadata (a dict of tensor flags) say nothing about the stored numbers, so they are dropped.
+  Id rebuild_tensor(const std::string& name, Id args_id) {
+    const std::vector<Id> a = at(args_id).items;
+    auto is = [&](std::size_t i, Kind kind) { return at(a[i]).kind == kind; };
+    if ((a.size() != 6 && a.size() != 7) || !is(0, Kind::Storage) || !is(1, Kind::Int) || !is(2, Kind::Tuple) ||
+        !is(3, Kind::Tuple) || !is(4, Kind::Bool) || !is(5, Kind::Dict) || (a.size() == 7 && !is(6, Kind::Dict))) {
+      refuse_call(name, args_id,
+                  "(storage, storage_offset: int, size: tuple, stride: tuple, requires_grad: bool, "
+                  "backward_hooks: OrderedDict[, metadata: dict])");
+    }
+    TensorRef tensor;
+    tensor.storage = at(a[0]).storage;
+    tensor.offset = at(a[1]).integer;
+    tensor.sizes = int_tuple(a[2], "the size");
+    tensor.strides = int_tuple(a[3], "the stride");
+    tensor.requires_grad = at(a[4]).boolean;
+    if (auto problem = view_problem(tensor)) error(*problem);
+    Id out = make(Kind::Tensor);
+    at(out).tensor = std::move(tensor);
+    return out;
+  }
+
+  // torch._utils._rebuild_parameter(tensor, requires_grad, backward_hooks) and
+  // _rebuild_parameter_with_state(..., state): an nn.Parameter is its tensor plus Python attributes
+  // (the state), which weights do not need.
+  Id rebuild_parameter(const std::string& name, Id args_id, bool with_state) {
+    const std::vector<Id> a = at(args_id).items;
+    if (a.size() != (with_state ? 4u : 3u) || at(a[0]).kind != Kind::Tensor || at(a[1]).kind != Kind::Bool ||
+        at(a[2]).kind != Kind::Dict) {
+      refuse_call(name, args_id,
+                  with_state ? "(tensor, requires_grad: bool, backward_hooks: OrderedDict, state)"
+                             : "(tensor, requires_grad: bool, backward_hooks: OrderedDict)");
+    }
+    TensorRef tensor = at(a[0]).tensor;
+    tensor.requires_grad = at(a[1]).boolean;
+    Id out = make(Kind::Tensor);
+    at(out).tensor = std::move(tensor);
+    return out;
+  }
+
+  // torch.save's persistent id for a storage: ('storage', torch.<Type>Storage, key, location, numel).
+  // Views of one storage name it again; each mention must then describe the same storage.
+  Id storage_persistent_id(Id pid_id) {
+    const Value& pid = at(pid_id);
+    if (pid.kind != Kind::Tuple || pid.items.size() != 5 || at(pid.items[0]).kind != Kind::Text ||
+        at(pid.items[0]).data != "storage") {
+      error(fmt::format("expected a storage persistent id ('storage', storage type, key, location, numel), "
+                        "found {}", describe(pid)));
+    }
+    const Value& type = at(pid.items[1]);
+    const Value& key = at(pid.items[2]);
+    const Value& location = at(pid.items[3]);
+    const Value& numel = at(pid.items[4]);
+    std::optional<Dtype> dtype = type.kind == Kind::Global ? storage_dtype(type.data) : std::nullopt;
+    if (!dtype) {
+      error(fmt::format("expected a torch storage type such as torch.FloatStorage, found {}", describe(type)));
+    }
+    if (key.kind != Kind::Text || location.kind != Kind::Text || numel.kind != Kind::Int) {
+      error(fmt::format("expected the storage's key: str, location: str, numel: int, found {}; {}; {}",
+                        describe(key), describe(location), describe(numel)));
+    }
+    StorageRef storage{*dtype, key.data, location.data, numel.integer};
+    if (auto problem = storage_problem(storage)) error(*problem);
+    auto [known, first_mention] = storages_.emplace(storage.key, storage);
+    if (!first_mention && (known->second.dtype != storage.dtype || known->second.numel != storage.numel)) {
+      error(fmt::format("expected storage '{}' to be {} elements of {} as first named, found {} elements of {}",
+                        printable(storage.key), known->second.numel, dtype_name(known->second.dtype), storage.numel,
+                        dtype_name(storage.dtype)));
+    }
+    Id out = make(Kind::Storage);
+    at(out).storage = std::move(storage);
+    return out;
   }
 
   void build(Id target_id, Id state_id) {
@@ -485,8 +692,16 @@ class Machine {
       fill_bool_array(target_id, state.items[first], state.items[first + 3]);
       return;
     }
-    error(fmt::format("refused: BUILD would set the state of {}; only numpy dtype and array state is accepted",
-                      describe(target)));
+    if (target.kind == Kind::Dict && target.data == kOrderedDict) {
+      // An OrderedDict pickles its instance attributes (a state_dict's `_metadata`) as BUILD state;
+      // they describe module versions, not weights.
+      if (state.kind != Kind::Dict) {
+        error(fmt::format("expected an OrderedDict's attribute dict as BUILD state, found {}", describe(state)));
+      }
+      return;
+    }
+    error(fmt::format("refused: BUILD would set the state of {}; only numpy dtypes and arrays and OrderedDicts "
+                      "accept state", describe(target)));
   }
 
   // Runs one opcode; true at STOP.
@@ -671,7 +886,12 @@ class Machine {
         error("refused: this opcode instantiates a Python class; this data-only reader never constructs objects");
       case kPersId:
       case kBinPersId:
-        error("refused: persistent ids are resolved by the writer's own code, which this reader never runs");
+        if (vocabulary_ == Vocabulary::NumpyBool) {
+          error("refused: persistent ids are resolved by the writer's own code, which this reader never runs");
+        }
+        if (op_ == kPersId) error("refused: torch.save writes storage persistent ids with BINPERSID, never PERSID");
+        push(storage_persistent_id(pop("a persistent id")));
+        return false;
       case kExt1:
       case kExt2:
       case kExt4:
@@ -682,7 +902,8 @@ class Machine {
       case kEmptySet:
       case kAddItems:
       case kFrozenSet:
-        error("expected lists, tuples, bytes and bools, found a set; sets are not part of a verification pack");
+        error("expected lists, tuples, dicts and scalars, found a set; neither verification packs nor torch "
+              "weights hold sets");
       case kFloat:
       case kLong:
       case kString:
@@ -695,6 +916,7 @@ class Machine {
 
   std::string_view in_;
   const std::string& source_;
+  Vocabulary vocabulary_;
   std::size_t pos_ = 0;
   std::size_t op_start_ = 0;
   unsigned char op_ = 0;
@@ -702,12 +924,82 @@ class Machine {
   std::vector<Id> stack_;
   std::vector<std::size_t> marks_;  // stack heights at each open MARK, as CPython's metastack
   std::unordered_map<std::uint64_t, Id> memo_;
+  std::unordered_map<std::string, StorageRef> storages_;  // by key, as first named
 };
 
 }  // namespace
 
-Document load(std::string_view bytes, const std::string& source_name) {
-  return Machine(bytes, source_name).run();
+Document load(std::string_view bytes, const std::string& source_name, Vocabulary vocabulary) {
+  Document doc = Machine(bytes, source_name, vocabulary).run();
+  doc.source = source_name;
+  return doc;
+}
+
+std::string dtype_name(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Float32: return "float32";
+    case Dtype::Float64: return "float64";
+    case Dtype::Float16: return "float16";
+    case Dtype::BFloat16: return "bfloat16";
+    case Dtype::Int64: return "int64";
+    case Dtype::Int32: return "int32";
+    case Dtype::Int16: return "int16";
+    case Dtype::Int8: return "int8";
+    case Dtype::UInt8: return "uint8";
+    case Dtype::Bool: return "bool";
+  }
+  return "dtype";
+}
+
+std::size_t element_size(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Float64:
+    case Dtype::Int64: return 8;
+    case Dtype::Float32:
+    case Dtype::Int32: return 4;
+    case Dtype::Float16:
+    case Dtype::BFloat16:
+    case Dtype::Int16: return 2;
+    case Dtype::Int8:
+    case Dtype::UInt8:
+    case Dtype::Bool: return 1;
+  }
+  return 1;
+}
+
+namespace {
+
+// Equal keys by Python's rules for the key types a pickle can spell directly (True == 1); other keys
+// have no identity here and stay separate.
+std::optional<std::string> key_identity(const Value& key) {
+  switch (key.kind) {
+    case Kind::Text: return "s" + key.data;
+    case Kind::Bytes: return "b" + key.data;
+    case Kind::Int: return "i" + std::to_string(key.integer);
+    case Kind::Bool: return key.boolean ? "i1" : "i0";
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::vector<DictItem> Document::dict_items(Id dict) const {
+  const Value& value = (*this)[dict];
+  if (value.kind != Kind::Dict) fail("{}: expected a dict, found {}", source, describe(value));
+  std::vector<DictItem> out;
+  std::unordered_map<std::string, std::size_t> position;  // identity -> index in out
+  for (std::size_t i = 0; i + 1 < value.items.size(); i += 2) {
+    DictItem item{value.items[i], value.items[i + 1]};
+    if (std::optional<std::string> identity = key_identity((*this)[item.key])) {
+      auto [known, inserted] = position.emplace(std::move(*identity), out.size());
+      if (!inserted) {
+        out[known->second].value = item.value;
+        continue;
+      }
+    }
+    out.push_back(item);
+  }
+  return out;
 }
 
 std::string kind_name(Kind kind) {
@@ -726,6 +1018,8 @@ std::string kind_name(Kind kind) {
     case Kind::Global: return "global";
     case Kind::NumpyDtype: return "numpy dtype";
     case Kind::NumpyArrayWithoutData: return "numpy array";
+    case Kind::Storage: return "torch storage";
+    case Kind::Tensor: return "tensor";
   }
   return "value";
 }
@@ -742,69 +1036,195 @@ std::string describe(const Value& value) {
     case Kind::Text: what = fmt::format("str '{}' ({} bytes of UTF-8)", printable(value.data, 30), value.data.size()); break;
     case Kind::List: what = fmt::format("list of {} items", value.items.size()); break;
     case Kind::Tuple: what = fmt::format("tuple of {} items", value.items.size()); break;
-    case Kind::Dict: what = fmt::format("dict of {} entries", value.items.size() / 2); break;
+    case Kind::Dict:
+      what = fmt::format("{} of {} entries", value.data.empty() ? "dict" : value.data, value.items.size() / 2);
+      break;
     case Kind::BoolArray: what = fmt::format("numpy bool array of {} items", value.bools.size()); break;
     case Kind::Global: what = fmt::format("reference to {}", value.data); break;
     case Kind::NumpyDtype: what = fmt::format("numpy dtype '{}'", value.data); break;
     case Kind::NumpyArrayWithoutData: what = "numpy array without its BUILD state"; break;
+    case Kind::Storage:
+      what = fmt::format("torch storage '{}' ({} elements of {}, {})", printable(value.storage.key, 30),
+                         value.storage.numel, dtype_name(value.storage.dtype), printable(value.storage.location, 30));
+      break;
+    case Kind::Tensor:
+      what = fmt::format("{} tensor of size {} in storage '{}'", dtype_name(value.tensor.storage.dtype),
+                         join_ints(value.tensor.sizes), printable(value.tensor.storage.key, 30));
+      break;
   }
   return fmt::format("{} made by {} at byte {}", what, value.opcode, value.offset);
 }
 
-Writer::Writer(std::ostream& out) : out_(out) {
-  put(static_cast<char>(kProto));
-  put(4);
+Writer::Writer(std::ostream& out, int protocol) : out_(out), protocol_(protocol) {
+  if (protocol < 2 || protocol > 5) fail("pickle writer: expected protocol 2-5, found {}", protocol);
+  put(kProto);
+  put_le(static_cast<std::uint64_t>(protocol), 1);
 }
 
-void Writer::put(char opcode) { out_.put(opcode); }
+void Writer::put(unsigned char opcode) { out_.put(static_cast<char>(opcode)); }
 
 void Writer::put_le(std::uint64_t value, int width) {
   for (int i = 0; i < width; ++i) out_.put(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 Writer& Writer::bytes(std::string_view data) {
+  if (protocol_ < 3) fail("pickle writer: protocol {} has no bytes opcodes (they arrived in protocol 3)", protocol_);
   if (data.size() < 256) {
-    put(static_cast<char>(kShortBinBytes));
+    put(kShortBinBytes);
     put_le(data.size(), 1);
   } else if (data.size() <= 0xffffffffULL) {
-    put(static_cast<char>(kBinBytes));
+    put(kBinBytes);
     put_le(data.size(), 4);
-  } else {
-    put(static_cast<char>(kBinBytes8));
+  } else if (protocol_ >= 4) {
+    put(kBinBytes8);
     put_le(data.size(), 8);
+  } else {
+    fail("pickle writer: {} bytes need BINBYTES8, which protocol {} lacks", data.size(), protocol_);
   }
   out_.write(data.data(), static_cast<std::streamsize>(data.size()));
   return *this;
 }
 
+Writer& Writer::text(std::string_view utf8) {
+  if (utf8.size() > 0xffffffffULL) fail("pickle writer: {} bytes of text exceed BINUNICODE's 4 GiB", utf8.size());
+  put(kBinUnicode);
+  put_le(utf8.size(), 4);
+  out_.write(utf8.data(), static_cast<std::streamsize>(utf8.size()));
+  return *this;
+}
+
+Writer& Writer::integer(std::int64_t value) {
+  if (value >= 0 && value <= 0xff) {
+    put(kBinInt1);
+    put_le(static_cast<std::uint64_t>(value), 1);
+  } else if (value >= 0 && value <= 0xffff) {
+    put(kBinInt2);
+    put_le(static_cast<std::uint64_t>(value), 2);
+  } else if (value >= std::numeric_limits<std::int32_t>::min() && value <= std::numeric_limits<std::int32_t>::max()) {
+    put(kBinInt);
+    put_le(static_cast<std::uint32_t>(static_cast<std::int32_t>(value)), 4);
+  } else {
+    // Shortest little-endian two's complement: stop once the rest is the sign of the last byte.
+    std::string payload;
+    std::int64_t rest = value;
+    for (;;) {
+      auto low = static_cast<unsigned char>(rest & 0xff);
+      payload += static_cast<char>(low);
+      rest >>= 8;  // arithmetic shift (C++20)
+      if ((rest == 0 && !(low & 0x80)) || (rest == -1 && (low & 0x80))) break;
+    }
+    put(kLong1);
+    put_le(payload.size(), 1);
+    out_.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+  }
+  return *this;
+}
+
 Writer& Writer::boolean(bool value) {
-  put(static_cast<char>(value ? kNewTrue : kNewFalse));
+  put(value ? kNewTrue : kNewFalse);
+  return *this;
+}
+
+Writer& Writer::global(std::string_view module, std::string_view name) {
+  // GLOBAL reads two lines, so a newline would split the name.
+  if (module.empty() || name.empty() || module.find('\n') != std::string_view::npos ||
+      name.find('\n') != std::string_view::npos) {
+    fail("pickle writer: expected a module and a name without newlines, found '{}' and '{}'", printable(module),
+         printable(name));
+  }
+  put(kGlobal);
+  out_.write(module.data(), static_cast<std::streamsize>(module.size()));
+  out_.put('\n');
+  out_.write(name.data(), static_cast<std::streamsize>(name.size()));
+  out_.put('\n');
   return *this;
 }
 
 Writer& Writer::empty_list() {
-  put(static_cast<char>(kEmptyList));
+  put(kEmptyList);
+  return *this;
+}
+
+Writer& Writer::empty_dict() {
+  put(kEmptyDict);
+  return *this;
+}
+
+Writer& Writer::empty_tuple() {
+  put(kEmptyTuple);
   return *this;
 }
 
 Writer& Writer::mark() {
-  put(static_cast<char>(kMark));
+  put(kMark);
   return *this;
 }
 
 Writer& Writer::appends() {
-  put(static_cast<char>(kAppends));
+  put(kAppends);
+  return *this;
+}
+
+Writer& Writer::setitem() {
+  put(kSetItem);
+  return *this;
+}
+
+Writer& Writer::setitems() {
+  put(kSetItems);
+  return *this;
+}
+
+Writer& Writer::tuple() {
+  put(kTuple);
   return *this;
 }
 
 Writer& Writer::tuple2() {
-  put(static_cast<char>(kTuple2));
+  put(kTuple2);
+  return *this;
+}
+
+Writer& Writer::persistent_id() {
+  put(kBinPersId);
+  return *this;
+}
+
+Writer& Writer::reduce() {
+  put(kReduce);
+  return *this;
+}
+
+void Writer::int_tuple(const std::vector<std::int64_t>& values) {
+  if (values.empty()) {
+    empty_tuple();
+    return;
+  }
+  mark();
+  for (std::int64_t value : values) integer(value);
+  tuple();
+}
+
+Writer& Writer::tensor(const TensorRef& t) {
+  std::optional<std::string> problem = storage_problem(t.storage);
+  if (!problem) problem = view_problem(t);
+  if (problem) fail("pickle writer: cannot write a tensor of storage '{}': {}", printable(t.storage.key), *problem);
+
+  global("torch._utils", "_rebuild_tensor_v2").mark();
+  mark().text("storage").global("torch", storage_type_name(t.storage.dtype)).text(t.storage.key);
+  text(t.storage.location).integer(t.storage.numel).tuple().persistent_id();
+  integer(t.offset);
+  int_tuple(t.sizes);
+  int_tuple(t.strides);
+  boolean(t.requires_grad);
+  global("collections", "OrderedDict").empty_tuple().reduce();  // backward_hooks
+  tuple().reduce();
   return *this;
 }
 
 void Writer::stop() {
-  put(static_cast<char>(kStop));
+  put(kStop);
   out_.flush();
 }
 
-}  // namespace ff::datasets::pickle
+}  // namespace ff::pickle
