@@ -11,7 +11,10 @@ namespace ff::backbones {
 struct BackboneOptions {
   std::string backbone = "mbf";  // registry name: r18 r34 r50 r100 r200 mbf mbf_large vit_t vit_s vit_b
   int embedding_size = 512;
-  bool channels_last = true;     // NHWC memory format for convolutions (faster with oneDNN on CPU)
+  // NHWC memory format for convolutions: auto | true | false. auto picks per network what ran
+  // faster with oneDNN on CPU here: NHWC for MobileFaceNet's depthwise convolutions (+25%),
+  // NCHW for IResNet (NHWC was 10-35% slower).
+  std::string channels_last = "auto";
   double dropout = 0.0;          // IResNet: dropout before the FC layer (arcface_torch's `dropout`)
   double mask_ratio = 0.1;       // ViT: fraction of tokens dropped at random while training
   double drop_path = 0.1;        // ViT: stochastic-depth rate of the last block (linear from 0)
@@ -20,5 +23,8 @@ struct BackboneOptions {
 };
 
 void bind_schema(config::Schema& schema, BackboneOptions& options);
+
+// `channels_last` resolved for a network whose own preference is `network_default`.
+bool use_channels_last(const BackboneOptions& options, bool network_default);
 
 }  // namespace ff::backbones

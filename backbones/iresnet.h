@@ -28,7 +28,7 @@ struct IResNetOptions {
   std::array<int, 4> layers_;  // blocks per stage
   int embedding_size_ = 512;
   double dropout_ = 0.0;
-  bool channels_last_ = true;
+  bool channels_last_ = false;  // NCHW measured faster for IResNet with oneDNN on CPU
   std::string autocast_ = "none";
 };
 

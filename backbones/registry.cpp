@@ -30,7 +30,7 @@ void register_builtin_backbones() {
         return std::make_shared<IResNet>(IResNetOptions(layers)
                                              .embedding_size(o.embedding_size)
                                              .dropout(o.dropout)
-                                             .channels_last(o.channels_last)
+                                             .channels_last(use_channels_last(o, false))
                                              .autocast(o.autocast));
       });
     }
@@ -45,7 +45,7 @@ void register_builtin_backbones() {
                                                    .blocks(preset.blocks)
                                                    .scale(preset.scale)
                                                    .embedding_size(o.embedding_size)
-                                                   .channels_last(o.channels_last)
+                                                   .channels_last(use_channels_last(o, true))
                                                    .autocast(o.autocast));
       });
     }
@@ -75,11 +75,17 @@ std::shared_ptr<Backbone> make_backbone(const BackboneOptions& options) {
   return it->second(options);
 }
 
+bool use_channels_last(const BackboneOptions& options, bool network_default) {
+  return options.channels_last == "auto" ? network_default : options.channels_last == "true";
+}
+
 void bind_schema(config::Schema& s, BackboneOptions& o) {
   register_builtin_backbones();
   s.add("model.backbone", o.backbone, "backbone network by registry name", backbone_names());
   s.add("model.embedding_size", o.embedding_size, "embedding dimension", config::Bounds::closed(8, 8192));
-  s.add("model.channels_last", o.channels_last, "NHWC memory format for convolutions (faster with oneDNN on CPU)");
+  s.add("model.channels_last", o.channels_last,
+        "NHWC memory format for convolutions; auto = the faster per network on CPU (mbf NHWC, IResNet NCHW)",
+        {"auto", "true", "false"});
   s.add("model.dropout", o.dropout, "IResNet: dropout probability before the FC layer", config::Bounds::half_open(0, 1));
   s.add("model.mask_ratio", o.mask_ratio, "ViT: fraction of tokens randomly dropped while training",
         config::Bounds::half_open(0, 1));

@@ -40,9 +40,7 @@ ModelBenchResult bench_model(const ModelBenchOptions& o) {
   torch::set_num_threads(result.threads);
   torch::manual_seed(0);
   backbones::register_builtin_backbones();
-  backbones::BackboneOptions options;
-  options.backbone = o.backbone;
-  auto net = backbones::make_backbone(options);
+  auto net = backbones::make_backbone(o.model);
   at::Tensor images = at::randn({o.batch, 3, 112, 112});
 
   net->eval();
@@ -61,7 +59,7 @@ ModelBenchResult bench_model(const ModelBenchOptions& o) {
 
 nlohmann::json run_torch_reference(const std::string& python, const std::string& script, const ModelBenchOptions& o) {
   std::string command = fmt::format("'{}' '{}' --backbone {} --batch {} --iters {} --warmup {} --threads {} 2>&1", python,
-                                    script, o.backbone, o.batch, o.iters, o.warmup, o.threads);
+                                    script, o.model.backbone, o.batch, o.iters, o.warmup, o.threads);
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) fail("cannot run the PyTorch reference: {}", command);
   std::string output, last_line;

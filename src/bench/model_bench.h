@@ -5,10 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backbones/backbone_options.h"
+
 namespace ff::bench {
 
 struct ModelBenchOptions {
-  std::string backbone = "mbf";
+  backbones::BackboneOptions model;  // model.backbone names the network
   int batch = 32;
   int iters = 5;   // timed iterations of each kind
   int warmup = 1;  // untimed iterations first (allocator and oneDNN primitive caches)
@@ -24,7 +26,7 @@ struct ModelBenchResult {
 
 ModelBenchResult bench_model(const ModelBenchOptions& options);
 
-// Runs `python script --backbone ... --batch ... --iters ... --warmup ... --threads ...` and parses
+// Runs `python script --backbone <model.backbone> ... --batch ... --iters ... --warmup ... --threads ...` and parses
 // the JSON line it prints (forward_images_per_s, train_images_per_s).
 nlohmann::json run_torch_reference(const std::string& python, const std::string& script, const ModelBenchOptions& options);
 

@@ -5,16 +5,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backbones/backbone.h"
 #include "src/bench/model_bench.h"
 #include "src/cli/commands.h"
+#include "src/train/run_config.h"
 #include "src/util/error.h"
 #include "src/util/torch_compat.h"
 
 namespace ff::cli {
 
 int run_bench_model(const BenchModelArgs& args) {
+  backbones::register_builtin_backbones();
+  for (const auto& override : args.overrides)
+    if (override.rfind("model.", 0) != 0) fail("--set {}: only model.* keys apply here", override);
+  std::vector<std::string> overrides = args.overrides;
+  overrides.insert(overrides.begin(), "model.backbone=" + args.backbone);
   bench::ModelBenchOptions o;
-  o.backbone = args.backbone;
+  o.model = train::parse_run_config("", overrides).model;
   o.batch = args.batch;
   o.iters = args.iters;
   o.warmup = args.warmup;
@@ -22,7 +29,9 @@ int run_bench_model(const BenchModelArgs& args) {
   auto r = bench::bench_model(o);
   o.threads = r.threads;
   nlohmann::json j = {{"bench", "model"},
-                      {"backbone", o.backbone},
+                      {"backbone", o.model.backbone},
+                      {"channels_last", o.model.channels_last},
+                      {"autocast", o.model.autocast},
                       {"batch", o.batch},
                       {"iters", o.iters},
                       {"threads", r.threads},
@@ -31,7 +40,7 @@ int run_bench_model(const BenchModelArgs& args) {
                       {"train_images_per_s", r.train_images_per_s},
                       {"peak_rss_mib", r.peak_rss_mib}};
   std::printf("%s batch %d, %d threads: forward %.1f images/s, forward+backward %.1f images/s, peak RSS %.0f MiB\n",
-              o.backbone.c_str(), o.batch, r.threads, r.forward_images_per_s, r.train_images_per_s, r.peak_rss_mib);
+              o.model.backbone.c_str(), o.batch, r.threads, r.forward_images_per_s, r.train_images_per_s, r.peak_rss_mib);
   if (!args.reference_python.empty()) {
     std::string script = args.reference_script.empty() ? std::string(FF_SOURCE_DIR) + "/benchmarks/torch_reference.py"
                                                        : args.reference_script;

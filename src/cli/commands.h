@@ -75,6 +75,7 @@ int run_model_export(const ModelExportArgs& args);
 
 struct BenchModelArgs {
   std::string backbone = "mbf";
+  std::vector<std::string> overrides;  // --set model.key=value
   int batch = 32;
   int iters = 5;
   int warmup = 1;

@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   ff::cli::BenchModelArgs bench_model;
   auto* bench_model_cmd = bench_cmd->add_subcommand("model", "Forward and forward+backward images/s of a backbone");
   bench_model_cmd->add_option("--backbone", bench_model.backbone, "Backbone name")->capture_default_str();
+  bench_model_cmd->add_option("--set", bench_model.overrides, "Override a model key: --set model.channels_last=false");
   bench_model_cmd->add_option("--batch", bench_model.batch, "Batch size")->capture_default_str();
   bench_model_cmd->add_option("--iters", bench_model.iters, "Timed iterations")->capture_default_str();
   bench_model_cmd->add_option("--warmup", bench_model.warmup, "Untimed iterations first")->capture_default_str();

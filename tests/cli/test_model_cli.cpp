@@ -30,6 +30,12 @@ TEST_CASE("model summary prints parameters, FLOPs, embedding size and stage shap
   CHECK(j["embedding_size"] == 128);
   CHECK(j["stages"].back()["shape"] == nlohmann::json::array({1, 128}));
 
+  // A config file names the backbone and its options.
+  auto from_config = ff::test::run_command(ff + " model summary " + (ff::test::source_dir() / "configs" / "demo_synthetic.yaml").string() + " --json");
+  REQUIRE(from_config.exit_code == 0);
+  CHECK(nlohmann::json::parse(from_config.output)["backbone"] == "mbf");
+  CHECK(nlohmann::json::parse(from_config.output)["parameters"] == 2059520);
+
   auto bad = ff::test::run_command(ff + " model summary r51");
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.output, Catch::Contains("model.backbone") && Catch::Contains("did you mean 'r50'"));
