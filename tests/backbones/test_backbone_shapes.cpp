@@ -118,6 +118,7 @@ TEST_CASE("ViT token masking acts only in training and reaches the mask token", 
 }
 
 TEST_CASE("model.autocast runs the body in bf16 on CPU and refuses fp16 there", "[backbones]") {
+  ff::backbones::register_builtin_backbones();
   torch::manual_seed(2);
   ff::backbones::BackboneOptions o;
   o.backbone = "mbf";
