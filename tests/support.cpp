@@ -1,6 +1,8 @@
 // Test helpers shared by every test file.
 #include "support.h"
 
+#include "src/util/error.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +49,15 @@ void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  throw std::runtime_error("expected ff::Error, nothing was thrown");
 }
 
 }  // namespace ff::test

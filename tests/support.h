@@ -1,6 +1,7 @@
 // Shared test helpers: temp folders, paths into the source tree, running commands.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace ff::test {
@@ -30,5 +31,8 @@ CommandResult run_command(const std::string& command);
 std::string python();
 
 void write_text(const std::filesystem::path& path, const std::string& text);
+
+// The ff::Error message of f(); throws std::runtime_error (failing the test) when f() throws none.
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace ff::test

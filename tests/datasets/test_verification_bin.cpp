@@ -20,8 +20,10 @@
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 #include "src/util/pickle.h"
+#include "support.h"
 
 namespace {
+using ff::test::error_of;
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 using Catch::Matchers::Contains;
@@ -266,17 +268,6 @@ void require_same(const VerificationPack& actual, const VerificationPack& expect
   }
   REQUIRE(actual.issame.size() == expected.issame.size());
   REQUIRE((actual.issame == expected.issame));
-}
-
-// The ff::Error message of f(), failing the test when f() does not throw one.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ff::Error& e) {
-    return e.what();
-  }
-  FAIL("expected ff::Error, nothing was thrown");
-  return "";
 }
 
 std::string le64(std::uint64_t value) {

@@ -21,6 +21,7 @@
 #include "support.h"
 
 namespace {
+using ff::test::error_of;
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 using Catch::Matchers::Contains;
@@ -189,17 +190,6 @@ void run_helper(const ff::test::TempDir& dir, const std::vector<std::string>& ar
 }
 
 json read_json(const fs::path& path) { return json::parse(ff::read_file(path)); }
-
-// The ff::Error message of f(), failing the test when f() does not throw one.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ff::Error& e) {
-    return e.what();
-  }
-  FAIL("expected ff::Error, nothing was thrown");
-  return "";
-}
 
 pickle::Document load_torch(const fs::path& path) {
   return pickle::load(ff::read_file(path), path.filename().string(), pickle::Vocabulary::TorchWeights);
