@@ -20,6 +20,11 @@ struct StageShape {
   std::vector<int64_t> shape;
 };
 
+// Appends `t`'s shape as stage `name` when `stages` is given (forward_stages' bookkeeping).
+inline void record_stage(std::vector<StageShape>* stages, std::string name, const at::Tensor& t) {
+  if (stages) stages->push_back({std::move(name), t.sizes().vec()});
+}
+
 class Backbone : public torch::nn::Module {
  public:
   at::Tensor forward(at::Tensor images) { return forward_stages(images, nullptr); }

@@ -84,25 +84,22 @@ IResNet::IResNet(const IResNetOptions& options) : options_(options) {
 }
 
 at::Tensor IResNet::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {
-  auto record = [&](const char* name, const at::Tensor& t) {
-    if (stages) stages->push_back({name, t.sizes().vec()});
-  };
   {
     auto autocast = body_autocast(options_.autocast_, x);
     if (options_.channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     x = prelu_(bn1_(conv1_(x)));
-    record("stem", x);
+    record_stage(stages, "stem", x);
     for (int s = 0; s < 4; ++s) {
       x = stages_[s]->forward(x);
-      record(s == 0 ? "layer1" : s == 1 ? "layer2" : s == 2 ? "layer3" : "layer4", x);
+      record_stage(stages, "layer" + std::to_string(s + 1), x);
     }
     x = dropout_(bn2_(x).flatten(1));
-    record("flatten", x);
+    record_stage(stages, "flatten", x);
   }
   x = fc_(x.to(at::kFloat));
-  record("fc", x);
+  record_stage(stages, "fc", x);
   x = features_(x);
-  record("features", x);
+  record_stage(stages, "features", x);
   return x;
 }
 

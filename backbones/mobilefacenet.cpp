@@ -129,22 +129,19 @@ MobileFaceNet::MobileFaceNet(const MobileFaceNetOptions& options) : options_(opt
 }
 
 at::Tensor MobileFaceNet::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {
-  auto record = [&](std::string name, const at::Tensor& t) {
-    if (stages) stages->push_back({std::move(name), t.sizes().vec()});
-  };
   {
     auto autocast = body_autocast(options_.autocast_, x);
     if (options_.channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     int index = 0;
     for (auto& layer : *layers_) {
       x = layer.forward(x);
-      record("layers." + std::to_string(index++), x);
+      record_stage(stages, "layers." + std::to_string(index++), x);
     }
   }
   x = conv_sep_.forward(x.to(at::kFloat));
-  record("conv_sep", x);
+  record_stage(stages, "conv_sep", x);
   x = features_.forward(x);
-  record("features", x);
+  record_stage(stages, "features", x);
   return x;
 }
 

@@ -18,12 +18,6 @@ void collect(const torch::nn::Module& module, const std::string& prefix, NamedTe
   for (const auto& child : module.named_children()) collect(*child.value(), prefix + child.key() + ".", out);
 }
 
-std::string shape_text(c10::IntArrayRef sizes) {
-  std::vector<std::string> parts;
-  for (int64_t s : sizes) parts.push_back(std::to_string(s));
-  return "[" + join(parts, ", ") + "]";
-}
-
 // Lists at most `limit` names, then "... and N more": a wrong-architecture file has hundreds.
 std::string name_list(const std::vector<std::string>& names, size_t limit = 8) {
   std::vector<std::string> shown(names.begin(), names.begin() + std::min(limit, names.size()));
@@ -65,7 +59,7 @@ void load_state_dict(torch::nn::Module& module, NamedTensors tensors, const std:
     if (it == given.end()) {
       missing.push_back(name);
     } else if (it->second.sizes() != target.sizes()) {
-      mismatched.push_back(fmt::format("{} (file {}, model {})", name, shape_text(it->second.sizes()), shape_text(target.sizes())));
+      mismatched.push_back(fmt::format("{} (file {}, model {})", name, format_shape(it->second.sizes().vec()), format_shape(target.sizes().vec())));
     } else if (it->second.is_floating_point() != target.is_floating_point()) {
       mismatched.push_back(fmt::format("{} (file {}, model {})", name, std::string(c10::toString(it->second.scalar_type())),
                                        std::string(c10::toString(target.scalar_type()))));

@@ -59,12 +59,6 @@ std::unique_ptr<at::ObserverContext> observe(const at::RecordFunction& fn) {
   return nullptr;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::vector<std::string> parts;
-  for (int64_t s : shape) parts.push_back(std::to_string(s));
-  return "[" + join(parts, ", ") + "]";
-}
-
 }  // namespace
 
 int64_t count_macs(const std::function<void()>& fn) {
@@ -103,7 +97,7 @@ std::string format_summary(const ModelSummary& s) {
                                 "  FLOPs (MACs)    {} ({:.3f}G at 112x112)\n  embedding size  {}\n  stages:\n",
                                 s.name, s.parameters, s.parameters / 1e6, s.trainable_parameters, s.buffers, s.macs,
                                 s.macs / 1e9, s.embedding_size);
-  for (const auto& stage : s.stages) out += fmt::format("    {:<12} {}\n", stage.name, shape_text(stage.shape));
+  for (const auto& stage : s.stages) out += fmt::format("    {:<12} {}\n", stage.name, format_shape(stage.shape));
   return out;
 }
 

@@ -140,16 +140,13 @@ VisionTransformer::VisionTransformer(const VisionTransformerOptions& o) : option
 }
 
 at::Tensor VisionTransformer::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {
-  auto record = [&](const char* name, const at::Tensor& t) {
-    if (stages) stages->push_back({name, t.sizes().vec()});
-  };
   const int64_t b = x.size(0), d = options_.dim_;
   const bool masking = is_training() && options_.mask_ratio_ > 0;
   at::Tensor restore;
   {
     auto autocast = body_autocast(options_.autocast_, x);
     x = patch_proj_(x).flatten(2).transpose(1, 2) + pos_embed_;
-    record("patch_embed", x);
+    record_stage(stages, "patch_embed", x);
     if (masking) {
       // Keep a random subset of tokens per sample; `restore` puts them back in place afterwards.
       const int64_t keep = int64_t(tokens_ * (1.0 - options_.mask_ratio_));
@@ -159,7 +156,7 @@ at::Tensor VisionTransformer::forward_stages(at::Tensor x, std::vector<StageShap
       x = at::gather(x, 1, kept.unsqueeze(-1).expand({b, keep, d}));
     }
     for (auto& block : *blocks_) x = block->as<Block>()->forward(x);
-    record("blocks", x);
+    record_stage(stages, "blocks", x);
   }
   x = norm_(x.to(at::kFloat));
   if (masking) {
@@ -167,9 +164,9 @@ at::Tensor VisionTransformer::forward_stages(at::Tensor x, std::vector<StageShap
     x = at::gather(at::cat({x, fill}, 1), 1, restore.unsqueeze(-1).expand({b, tokens_, d}));
   }
   x = x.reshape({b, tokens_ * d});
-  record("flatten", x);
+  record_stage(stages, "flatten", x);
   x = feature_->forward(x);
-  record("feature", x);
+  record_stage(stages, "feature", x);
   return x;
 }
 

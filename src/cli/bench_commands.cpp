@@ -5,23 +5,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backbones/backbone.h"
 #include "src/bench/model_bench.h"
 #include "src/cli/commands.h"
-#include "src/train/run_config.h"
 #include "src/util/error.h"
 #include "src/util/torch_compat.h"
 
 namespace ff::cli {
 
 int run_bench_model(const BenchModelArgs& args) {
-  backbones::register_builtin_backbones();
-  for (const auto& override : args.overrides)
-    if (override.rfind("model.", 0) != 0) fail("--set {}: only model.* keys apply here", override);
-  std::vector<std::string> overrides = args.overrides;
-  overrides.insert(overrides.begin(), "model.backbone=" + args.backbone);
   bench::ModelBenchOptions o;
-  o.model = train::parse_run_config("", overrides).model;
+  o.model = model_options(args.backbone, args.overrides);
   o.batch = args.batch;
   o.iters = args.iters;
   o.warmup = args.warmup;

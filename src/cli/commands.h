@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "backbones/backbone_options.h"
+
 namespace ff::cli {
 
 struct TrainArgs {
@@ -50,6 +52,10 @@ int run_config_keys();
 }  // namespace ff::cli
 
 namespace ff::cli {
+
+// model.* options from a config file or a backbone name, with --set model.k=v overrides (other
+// keys are refused); shared by the model and bench commands.
+backbones::BackboneOptions model_options(const std::string& model, std::vector<std::string> overrides);
 
 struct ModelSummaryArgs {
   std::string model;                   // a config file or a backbone name

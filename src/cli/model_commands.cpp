@@ -18,30 +18,21 @@ namespace ff::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// A YAML file is a config; anything else names a backbone. `--set` applies in both cases.
-train::RunConfig model_config(const std::string& model, std::vector<std::string> overrides) {
-  if (fs::is_regular_file(model) || model.ends_with(".yaml") || model.ends_with(".yml")) {
-    return train::parse_run_config(model, overrides);
-  }
-  overrides.insert(overrides.begin(), "model.backbone=" + model);
-  return train::parse_run_config("", overrides);
-}
-
-void check_model_overrides(const std::vector<std::string>& overrides) {
+backbones::BackboneOptions model_options(const std::string& model, std::vector<std::string> overrides) {
+  backbones::register_builtin_backbones();
   for (const auto& o : overrides)
     if (o.rfind("model.", 0) != 0) fail("--set {}: only model.* keys apply here", o);
+  if (fs::is_regular_file(model) || model.ends_with(".yaml") || model.ends_with(".yml")) {
+    return train::parse_run_config(model, overrides).model;
+  }
+  overrides.insert(overrides.begin(), "model.backbone=" + model);
+  return train::parse_run_config("", overrides).model;
 }
 
-}  // namespace
-
 int run_model_summary(const ModelSummaryArgs& args) {
-  backbones::register_builtin_backbones();
-  check_model_overrides(args.overrides);
-  train::RunConfig config = model_config(args.model, args.overrides);
-  auto backbone = backbones::make_backbone(config.model);
-  auto summary = backbones::summarize(config.model.backbone, *backbone);
+  backbones::BackboneOptions model = model_options(args.model, args.overrides);
+  auto backbone = backbones::make_backbone(model);
+  auto summary = backbones::summarize(model.backbone, *backbone);
   if (!args.json) {
     std::printf("%s", backbones::format_summary(summary).c_str());
     return 0;
@@ -57,13 +48,10 @@ int run_model_summary(const ModelSummaryArgs& args) {
 }
 
 int run_model_import(const ModelImportArgs& args) {
-  backbones::register_builtin_backbones();
-  check_model_overrides(args.overrides);
   if (fs::exists(fs::path(args.out) / "config.yaml")) fail("{} already holds a run (config.yaml exists)", args.out);
-  std::vector<std::string> overrides = args.overrides;
-  overrides.insert(overrides.begin(), "model.backbone=" + args.backbone);
-  overrides.push_back("name=" + fs::path(args.out).filename().string());
-  train::RunConfig config = train::parse_run_config("", overrides);
+  train::RunConfig config;
+  config.name = fs::path(args.out).filename().string();
+  config.model = model_options(args.backbone, args.overrides);
   auto backbone = backbones::make_backbone(config.model);
   backbones::load_state_dict(*backbone, backbones::read_weights_file(args.from), args.from);
   fs::create_directories(fs::path(args.out) / "checkpoints");

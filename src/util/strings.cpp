@@ -63,4 +63,10 @@ std::string closest_match(std::string_view name, const std::vector<std::string>&
   return best;
 }
 
+std::string format_shape(const std::vector<std::int64_t>& shape) {
+  std::vector<std::string> parts;
+  for (std::int64_t size : shape) parts.push_back(std::to_string(size));
+  return "[" + join(parts, ", ") + "]";
+}
+
 }  // namespace ff
