@@ -10,9 +10,7 @@ CosFace::CosFace(const CosFaceOptions& options) : options_(options) {
   if (!(options.scale_ > 0)) fail("CosFace scale must be > 0, got {}", options.scale_);
 }
 
-at::Tensor CosFace::forward(const at::Tensor& cosine, const at::Tensor& labels) {
-  TORCH_CHECK(cosine.dim() == 2 && labels.dim() == 1 && labels.size(0) == cosine.size(0),
-              "CosFace expects cosine [B, C] and labels [B], got ", cosine.sizes(), " and ", labels.sizes());
+at::Tensor CosFace::logits(const at::Tensor& cosine, const at::Tensor& labels, const at::Tensor&) {
   // Subtracting m · onehot (zero rows where the target is not in these columns) keeps one
   // dense op and the exact gradient, which is the identity on every entry.
   at::Tensor margin = at::zeros_like(cosine);

@@ -18,7 +18,9 @@ struct CosFaceOptions {
 class CosFace : public MarginHead {
  public:
   explicit CosFace(const CosFaceOptions& options);
-  at::Tensor forward(const at::Tensor& cosine, const at::Tensor& labels) override;
+
+ protected:
+  at::Tensor logits(const at::Tensor& cosine, const at::Tensor& labels, const at::Tensor& norms) override;
 
  private:
   CosFaceOptions options_;

@@ -176,6 +176,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     };
     for (int64_t epoch = 0; epoch < config.train.epochs && step < run_steps && !g_stop_requested; ++epoch) {
       loader.start_epoch(epoch);
+      if (config.loss.subcenter.drop_epoch > 0 && epoch >= config.loss.subcenter.drop_epoch)
+        classifier->drop_non_dominant_subcenters();
       while (step < run_steps && !g_stop_requested) {
         auto batch = loader.next();
         if (!batch) break;
@@ -183,6 +185,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
         for (auto& group : optimizer.param_groups())
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();
+        classifier->head().on_step(step);
         at::Tensor loss = classifier->forward(backbone->forward(batch->images), batch->labels);
         loss.backward();
         optimizer.step();
