@@ -20,6 +20,12 @@ void bind_schema(config::Schema& s, DataOptions& o) {
   s.add("data.workers", o.workers, "decode and augmentation threads", Bounds::closed(1, 64));
   s.add("data.prefetch", o.prefetch, "batches prepared ahead of the training step", Bounds::closed(1, 64));
   s.add("data.flip", o.flip, "probability of a random horizontal flip", Bounds::closed(0, 1));
+  s.add("data.pk.identities_per_batch", o.pk.identities_per_batch,
+        "P: identities per batch when a triplet loss is active (train.batch_size must be P x K)", Bounds::at_least(2));
+  s.add("data.pk.images_per_identity", o.pk.images_per_identity, "K: images per identity in a P x K batch",
+        Bounds::at_least(2));
+  s.add("data.pk.short_identities", o.pk.short_identities,
+        "identities with fewer than K images: sample them with replacement, or skip them", pk_short_identity_modes());
 }
 
 }  // namespace ff::datasets

@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "datasets/pk_sampler.h"
 #include "datasets/synthetic.h"
 
 namespace ff::config {
@@ -17,6 +18,7 @@ struct DataOptions {
   int workers = 2;                // decode/augment threads
   int prefetch = 4;               // batches prepared ahead of the trainer
   double flip = 0.5;              // probability of a random horizontal flip
+  PkOptions pk;                   // P x K batches, used whenever a triplet loss is active
 };
 
 void bind_schema(config::Schema& schema, DataOptions& options);

@@ -23,11 +23,19 @@ uint64_t mix(uint64_t x) {
 }
 }  // namespace
 
-Loader::Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed)
+Loader::Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed, EpochOrder order)
     : source_(source), batch_size_(batch_size), options_(options), seed_(seed) {
   if (batch_size < 1) fail("batch size must be >= 1, got {}", batch_size);
   if (source.size() < batch_size)
     fail("{} has {} images, fewer than one batch of {}", source.describe(), source.size(), batch_size);
+  if (order) {
+    order_of_epoch_ = std::move(order);
+    batches_ = static_cast<int64_t>(order_of_epoch_(0).size()) / batch_size_;
+  } else {
+    order_of_epoch_ = [this](int64_t epoch) { return shuffled(epoch); };
+    batches_ = source.size() / batch_size_;
+  }
+  if (batches_ < 1) fail("{}: an epoch holds no complete batch of {}", source.describe(), batch_size);
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -45,15 +53,21 @@ void Loader::stop_workers() {
   workers_.clear();
 }
 
-int64_t Loader::batches_per_epoch() const { return source_.size() / batch_size_; }
+int64_t Loader::batches_per_epoch() const { return batches_; }
 
-void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
+std::vector<int64_t> Loader::shuffled(int64_t epoch) const {
   std::vector<int64_t> order(source_.size());
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(mix(seed_ ^ mix(static_cast<uint64_t>(epoch) + 1)));
   std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
+  std::vector<int64_t> order = order_of_epoch_(epoch);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    batches_ = static_cast<int64_t>(order.size()) / batch_size_;
     order_ = std::make_shared<const std::vector<int64_t>>(std::move(order));
     epoch_ = epoch;
     next_to_claim_ = first_batch;

@@ -4,6 +4,7 @@
 #pragma once
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,20 +26,25 @@ struct Batch {
   int64_t index = 0;  // batch index within the epoch
 };
 
+// The sample order of one epoch (e.g. the PK sampler's); a tail shorter than a batch is dropped.
+using EpochOrder = std::function<std::vector<int64_t>(int64_t epoch)>;
+
 class Loader {
  public:
-  Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed);
+  // Without `order`, each epoch is a shuffle of all samples derived from (seed, epoch).
+  Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed, EpochOrder order = {});
   ~Loader();  // stops and joins the workers, also mid-epoch
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  int64_t batches_per_epoch() const;
+  int64_t batches_per_epoch() const;  // of the current epoch (before the first: of epoch 0)
   // Starts epoch `epoch` at batch `first_batch` (discarding any unfinished epoch).
   void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // The next batch of the current epoch, or nullopt at its end. Rethrows a worker's error.
   std::optional<Batch> next();
 
  private:
+  std::vector<int64_t> shuffled(int64_t epoch) const;
   void worker_loop();
   void stop_workers();
   void fill(const std::vector<int64_t>& order, int64_t epoch, int64_t batch_index, Batch& batch);
@@ -47,6 +53,8 @@ class Loader {
   int batch_size_;
   DataOptions options_;
   uint64_t seed_;
+  EpochOrder order_of_epoch_;
+  int64_t batches_ = 0;  // in the current order
 
   // This epoch's permutation; shared so a worker finishing a stale batch never reads a freed one.
   std::shared_ptr<const std::vector<int64_t>> order_;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/bench/head_bench.h"
 #include "src/bench/model_bench.h"
 #include "src/cli/commands.h"
 #include "src/util/error.h"
@@ -53,6 +54,31 @@ int run_bench_model(const BenchModelArgs& args) {
     if (!out) fail("cannot write {}", args.json);
   } else {
     std::printf("%s\n", j.dump().c_str());
+  }
+  return 0;
+}
+
+int run_bench_heads(const BenchHeadsArgs& args) {
+  bench::HeadBenchOptions o;
+  o.classes = args.classes;
+  o.batch = args.batch;
+  o.embedding_size = args.embedding_size;
+  o.iters = args.iters;
+  o.threads = args.threads;
+  auto rows = bench::bench_heads(o);
+  nlohmann::json j = {{"bench", "heads"}, {"classes", o.classes}, {"batch", o.batch}, {"embedding_size", o.embedding_size},
+                      {"iters", o.iters}, {"libtorch", compat::torch_version()}};
+  std::printf("%d classes, batch %d, %d-d embeddings: classifier/loss step (forward, backward, SGD)\n", o.classes,
+              o.batch, o.embedding_size);
+  std::printf("%-18s %12s %12s\n", "head", "steps/s", "vs softmax");
+  for (const auto& r : rows) {
+    std::printf("%-18s %12.1f %11.2fx\n", r.head.c_str(), r.steps_per_s, r.relative_to_softmax);
+    j["heads"][r.head] = {{"steps_per_s", r.steps_per_s}, {"relative_to_softmax", r.relative_to_softmax}};
+  }
+  if (!args.json.empty()) {
+    std::ofstream out(args.json, std::ios::app);
+    out << j.dump() << "\n";
+    if (!out) fail("cannot write {}", args.json);
   }
   return 0;
 }

@@ -92,4 +92,14 @@ struct BenchModelArgs {
 };
 int run_bench_model(const BenchModelArgs& args);
 
+struct BenchHeadsArgs {
+  int classes = 10000;
+  int batch = 128;
+  int embedding_size = 512;
+  int iters = 20;
+  int threads = 0;
+  std::string json;  // append the result as a JSON line here
+};
+int run_bench_heads(const BenchHeadsArgs& args);
+
 }  // namespace ff::cli

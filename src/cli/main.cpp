@@ -121,6 +121,15 @@ int main(int argc, char** argv) {
   bench_model_cmd->add_option("--reference-script", bench_model.reference_script,
                               "PyTorch reference script (default: benchmarks/torch_reference.py in the source tree)");
   bench_model_cmd->callback([&] { exit_code = ff::cli::run_bench_model(bench_model); });
+  ff::cli::BenchHeadsArgs bench_heads;
+  auto* bench_heads_cmd = bench_cmd->add_subcommand("heads", "Steps/s of every loss head relative to softmax");
+  bench_heads_cmd->add_option("--classes", bench_heads.classes, "Classes")->capture_default_str();
+  bench_heads_cmd->add_option("--batch", bench_heads.batch, "Batch size")->capture_default_str();
+  bench_heads_cmd->add_option("--embedding-size", bench_heads.embedding_size, "Embedding size")->capture_default_str();
+  bench_heads_cmd->add_option("--iters", bench_heads.iters, "Timed steps per head")->capture_default_str();
+  bench_heads_cmd->add_option("--threads", bench_heads.threads, "Threads (0 = all cores)")->capture_default_str();
+  bench_heads_cmd->add_option("--json", bench_heads.json, "Append the result as a JSON line to this file");
+  bench_heads_cmd->callback([&] { exit_code = ff::cli::run_bench_heads(bench_heads); });
 
   try {
     app.parse(argc, argv);

@@ -18,10 +18,11 @@
 
 #include "backbones/backbone.h"
 #include "datasets/loader.h"
-#include "losses/classifier.h"
+#include "datasets/pk_sampler.h"
 #include "src/store/results_store.h"
 #include "src/train/checkpoint.h"
 #include "src/train/lr_schedule.h"
+#include "src/train/objective.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 #include "src/util/progress.h"
@@ -90,6 +91,25 @@ std::string fnv1a_hex(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
+// P x K batches for triplet losses: checks the batch size, says what happens to short identities.
+datasets::EpochOrder pk_order(const datasets::Source& source, const RunConfig& config) {
+  const auto& pk = config.data.pk;
+  if (config.train.batch_size != pk.identities_per_batch * pk.images_per_identity) {
+    fail("train.batch_size is {}, but a triplet loss samples P x K = data.pk.identities_per_batch {} x "
+         "data.pk.images_per_identity {} = {} images per batch",
+         config.train.batch_size, pk.identities_per_batch, pk.images_per_identity,
+         pk.identities_per_batch * pk.images_per_identity);
+  }
+  std::vector<int64_t> labels(static_cast<size_t>(source.size()));
+  for (int64_t i = 0; i < source.size(); ++i) labels[static_cast<size_t>(i)] = source.label(i);
+  std::string notice = datasets::describe_short_identities(
+      datasets::pk_epoch_order(labels, pk, static_cast<uint64_t>(config.seed), 0), pk, source.num_classes());
+  if (!notice.empty()) std::printf("%s\n", notice.c_str());
+  return [labels = std::move(labels), pk, seed = static_cast<uint64_t>(config.seed)](int64_t epoch) {
+    return datasets::pk_epoch_order(labels, pk, seed, epoch).order;
+  };
+}
+
 fs::path make_run_dir(const RunConfig& config) {
   fs::path base = fs::path(config.output) / (config.name + "-" + utc_stamp("%Y%m%d-%H%M%S"));
   fs::path dir = base;
@@ -112,7 +132,9 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   torch::manual_seed(static_cast<uint64_t>(config.seed));
 
   auto source = datasets::open_source(config.data);
-  datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed));
+  const bool triplets = config.loss.head == "triplet" || config.loss.weights.triplet > 0;
+  datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed),
+                          triplets ? pk_order(*source, config) : datasets::EpochOrder());
   const int64_t steps_per_epoch = loader.batches_per_epoch();
   const int64_t total_steps = steps_per_epoch * config.train.epochs;
   const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
@@ -122,10 +144,9 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
 
   auto backbone = backbones::make_backbone(config.model);
   if (!config.model.init_from.empty()) load_initial_weights(config.model.init_from, *backbone);
-  auto classifier = std::make_shared<losses::MarginClassifier>(source->num_classes(), backbone->embedding_size(),
-                                                               losses::make_margin_head(config.loss));
+  auto objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size());
   std::vector<at::Tensor> parameters = backbone->parameters();
-  for (auto& p : classifier->parameters()) parameters.push_back(p);
+  for (auto& p : objective->parameters()) parameters.push_back(p);
   torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(config.optim.lr)
                                               .momentum(config.optim.momentum)
                                               .weight_decay(config.optim.weight_decay));
@@ -163,7 +184,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   StopSignals signals;
   try {
     backbone->train();
-    classifier->train();
+    objective->train();
     int64_t step = 0;
     auto window_start = clock::now();
     int64_t window_images = 0;
@@ -171,13 +192,12 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     int64_t loss_count = 0;
     auto save = [&](int64_t epochs_done) {
       result.checkpoint = result.run_dir / "checkpoints" / fmt::format("step_{}.pt", step);
-      save_checkpoint(result.checkpoint, *backbone, *classifier, optimizer, {step, epochs_done});
+      save_checkpoint(result.checkpoint, *backbone, *objective, optimizer, {step, epochs_done});
       log.write({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
     };
     for (int64_t epoch = 0; epoch < config.train.epochs && step < run_steps && !g_stop_requested; ++epoch) {
       loader.start_epoch(epoch);
-      if (config.loss.subcenter.drop_epoch > 0 && epoch >= config.loss.subcenter.drop_epoch)
-        classifier->drop_non_dominant_subcenters();
+      objective->on_epoch(epoch);
       while (step < run_steps && !g_stop_requested) {
         auto batch = loader.next();
         if (!batch) break;
@@ -185,8 +205,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
         for (auto& group : optimizer.param_groups())
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();
-        classifier->head().on_step(step);
-        at::Tensor loss = classifier->forward(backbone->forward(batch->images), batch->labels);
+        objective->on_step(step);
+        at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels);
         loss.backward();
         optimizer.step();
         double loss_value = loss.item<double>();
@@ -203,11 +223,18 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           double images_per_second = window_images / std::max(seconds, 1e-9);
           double eta = (run_steps - step) * config.train.batch_size / std::max(images_per_second, 1e-9);
           double mean_loss = loss_sum / static_cast<double>(loss_count);
-          progress.update(fmt::format("step {}/{} epoch {}/{} loss {:.4f} lr {:.5f} {:.1f} img/s eta {}", step,
-                                      run_steps, epoch + 1, config.train.epochs, mean_loss, lr, images_per_second,
-                                      format_duration(eta)));
-          log.write({{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
-                     {"images_per_second", images_per_second}, {"eta_seconds", eta}});
+          // The objective's own numbers (triplet activity and distances) are those of the last step.
+          std::string extra;
+          nlohmann::json record = {{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
+                                   {"images_per_second", images_per_second}, {"eta_seconds", eta}};
+          for (const auto& [name, value] : objective->log_values()) {
+            extra += fmt::format(" {} {:.3f}", name, value);
+            record[name] = value;
+          }
+          progress.update(fmt::format("step {}/{} epoch {}/{} loss {:.4f}{} lr {:.5f} {:.1f} img/s eta {}", step,
+                                      run_steps, epoch + 1, config.train.epochs, mean_loss, extra, lr,
+                                      images_per_second, format_duration(eta)));
+          log.write(record);
           window_start = clock::now();
           window_images = 0;
           loss_sum = 0;

@@ -13,6 +13,7 @@
 #include "src/train/checkpoint.h"
 #include "support.h"
 #include "backbones/reference.h"
+#include "losses/margin_head.h"
 
 namespace fs = std::filesystem;
 
@@ -139,4 +140,21 @@ TEST_CASE("bench model writes a JSON line and compares with PyTorch in the same 
   CHECK(j["reference"]["backbone"] == "mbf");
   CHECK(j["forward_ratio"].get<double>() ==
         Approx(j["forward_images_per_s"].get<double>() / j["reference"]["forward_images_per_s"].get<double>()));
+}
+
+TEST_CASE("bench heads times every head against softmax in one invocation", "[cli][bench]") {
+  ff::test::TempDir dir("bench_heads");
+  const std::string json = (dir / "heads.jsonl").string();
+  auto r = ff::test::run_command(fmt::format("{} bench heads --classes 40 --batch 8 --embedding-size 16 --iters 1 "
+                                             "--threads 1 --json {}",
+                                             ff::test::faceforge_binary(), json));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream in(json);
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  auto heads = nlohmann::json::parse(line)["heads"];
+  CHECK(heads.size() == ff::losses::margin_head_names().size());
+  CHECK(heads["softmax"]["relative_to_softmax"] == 1.0);
+  CHECK(heads["arcface"]["steps_per_s"].get<double>() > 0);
 }

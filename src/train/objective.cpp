@@ -1,0 +1,55 @@
+// The training objective: margin classifier, triplet loss, or a weighted sum of both.
+#include "src/train/objective.h"
+
+#include "src/util/error.h"
+
+namespace ff::train {
+
+Objective::Objective(const losses::HeadOptions& o, int64_t num_classes, int64_t embedding_size) : options_(o) {
+  const bool triplet_only = o.head == "triplet";
+  if (!triplet_only) {
+    classifier_ = register_module(
+        "classifier", std::make_shared<losses::MarginClassifier>(num_classes, embedding_size, losses::make_margin_head(o)));
+    margin_weight_ = o.weights.margin;
+  }
+  if (triplet_only || o.weights.triplet > 0) {
+    triplet_ = register_module(
+        "triplet", std::make_shared<losses::TripletLoss>(
+                       losses::TripletOptions().mining(o.triplet.mining).margin(o.triplet.margin)));
+    triplet_weight_ = triplet_only && o.weights.triplet == 0 ? 1.0 : o.weights.triplet;
+  }
+  if (margin_weight_ == 0 && triplet_weight_ == 0)
+    fail("loss.weights: every loss term has weight 0 (loss.weights.margin and loss.weights.triplet)");
+}
+
+at::Tensor Objective::forward(const at::Tensor& embeddings, const at::Tensor& labels) {
+  values_.clear();
+  at::Tensor loss;
+  auto add = [&loss](const at::Tensor& term) { loss = loss.defined() ? loss + term : term; };
+  if (classifier_ && margin_weight_ > 0) {
+    at::Tensor margin_loss = classifier_->forward(embeddings, labels);
+    if (triplet_) values_["margin_loss"] = margin_loss.item<double>();
+    add(margin_loss * margin_weight_);
+  }
+  if (triplet_) {
+    at::Tensor triplet_loss = triplet_->forward(embeddings.to(at::kFloat), labels);
+    const auto& stats = triplet_->last_stats();
+    values_["triplet_loss"] = triplet_loss.item<double>();
+    values_["triplet_active"] = stats.active_fraction;
+    values_["triplet_d_ap"] = stats.mean_positive;
+    values_["triplet_d_an"] = stats.mean_negative;
+    add(triplet_loss * triplet_weight_);
+  }
+  return loss;
+}
+
+void Objective::on_step(int64_t step) {
+  if (classifier_) classifier_->head().on_step(step);
+}
+
+void Objective::on_epoch(int64_t epoch) {
+  if (classifier_ && options_.subcenter.drop_epoch > 0 && epoch >= options_.subcenter.drop_epoch)
+    classifier_->drop_non_dominant_subcenters();
+}
+
+}  // namespace ff::train
