@@ -10,17 +10,13 @@
 
 #include "datasets/transforms.h"
 #include "src/util/error.h"
+#include "src/util/splitmix.h"
 
 namespace ff::datasets {
 
 namespace {
-// splitmix64: decorrelates (seed, epoch, position) into independent streams.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// Decorrelates (seed, epoch, position) into independent streams.
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 }  // namespace
 
 Loader::Loader(const Source& source, int batch_size, const DataOptions& options, uint64_t seed, EpochOrder order)

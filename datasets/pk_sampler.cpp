@@ -7,19 +7,15 @@
 #include <utility>
 
 #include "src/util/error.h"
+#include "src/util/splitmix.h"
 #include "src/util/strings.h"
 
 namespace ff::datasets {
 
 namespace {
 
-// splitmix64: turns (seed, epoch) into a well-spread generator seed.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// Turns (seed, epoch) into a well-spread generator seed.
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 
 // Uniform in [0, n) for n > 0 by rejection: mt19937_64's output is fixed by the standard, while the
 // std:: distributions differ between standard libraries, so plans would not be reproducible.

@@ -2,6 +2,8 @@
 // drawn with OpenCV primitives, and the on-disk dataset with held-out verification pairs.
 #include "datasets/synthetic.h"
 
+#include "src/util/splitmix.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -73,20 +75,13 @@ constexpr int kRenderThreads = 2;
 
 enum Stream : uint64_t { kStreamGroup = 1, kStreamGroupPrior, kStreamIdentity, kStreamImage, kStreamPairs };
 
-uint64_t splitmix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 // Key of one random stream: every (seed, stream, a, b) gets its own generator, so no draw depends
 // on what was rendered before or on another thread.
 uint64_t stream_key(int seed, Stream stream, int64_t a, int64_t b = 0) {
-  uint64_t h = splitmix(static_cast<uint64_t>(static_cast<uint32_t>(seed)) ^ 0xFACEF0D6E5EEDULL);
-  h = splitmix(h ^ static_cast<uint64_t>(stream));
-  h = splitmix(h ^ static_cast<uint64_t>(a));
-  return splitmix(h ^ static_cast<uint64_t>(b));
+  uint64_t h = splitmix64(static_cast<uint64_t>(static_cast<uint32_t>(seed)) ^ 0xFACEF0D6E5EEDULL);
+  h = splitmix64(h ^ static_cast<uint64_t>(stream));
+  h = splitmix64(h ^ static_cast<uint64_t>(a));
+  return splitmix64(h ^ static_cast<uint64_t>(b));
 }
 
 // Counter-based generator with hand-written distributions: std:: distributions differ between
@@ -94,7 +89,7 @@ uint64_t stream_key(int seed, Stream stream, int64_t a, int64_t b = 0) {
 class Rng {
  public:
   explicit Rng(uint64_t key) : state_(key) {}
-  uint64_t next() { return splitmix(state_++); }
+  uint64_t next() { return splitmix64(state_++); }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   double normal(double mean, double sigma) {

@@ -67,7 +67,7 @@ TEST_CASE("a Python-saved state dict embeds in C++ as in Python (within 1e-4)", 
   }
 }
 
-TEST_CASE("C++ -> Python -> C++ gives bit-identical embeddings; Python sees a plain dict", "[backbones][interop][slow]") {
+TEST_CASE("C++ -> Python -> C++ gives bit-identical embeddings and Python sees a plain dict", "[backbones][interop][slow]") {
   ff::test::TempDir dir("roundtrip");
   torch::manual_seed(6);
   at::Tensor images = at::rand({2, 3, 112, 112}) * 2 - 1;

@@ -79,7 +79,8 @@ TEST_CASE("value out of range names the allowed range", "[config]") {
 
 TEST_CASE("enumerated names list the choices and suggest one", "[config]") {
   CHECK(load_error("loss:\n  head: arcfce\n") ==
-        "FILE:2: loss.head: expected one of arcface, cosface, normface, got 'arcfce' (did you mean 'arcface'?)");
+        "FILE:2: loss.head: expected one of softmax, normface, sphereface, cosface, arcface, combined, subcenter_arcface, "
+        "curricularface, magface, adaface, elasticface, triplet, got 'arcfce' (did you mean 'arcface'?)");
 }
 
 TEST_CASE("missing config file and YAML syntax errors", "[config]") {

@@ -72,7 +72,7 @@ bool is_permutation_of_all(const PkPlan& plan, size_t samples) {
 
 }  // namespace
 
-TEST_CASE("pk batches hold P identities x K images; long identities never repeat an image", "[datasets]") {
+TEST_CASE("pk batches hold P identities x K images and long identities never repeat an image", "[datasets]") {
   // Sizes 9, 8, 8, 8, 5, 3, 2 with K = 4: chunks 2, 2, 2, 2, 1 and one padded chunk each for the two
   // short identities (replace) = 11 chunks. P = 3: B = max{b : Σ min(c, b) ≥ 3b} = 3 (Σ min(c, 3) =
   // 11 ≥ 9, Σ min(c, 4) = 11 < 12), so 9 chunks are used and 2 (< P) are left over.
