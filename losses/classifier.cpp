@@ -23,30 +23,36 @@ MarginClassifier::MarginClassifier(int64_t num_classes, int64_t embedding_size, 
   register_module("head", head_);
 }
 
-at::Tensor MarginClassifier::cosine(const at::Tensor& embeddings) const {
+at::Tensor MarginClassifier::centre_cosines(const at::Tensor& embeddings) const {
   auto x = F::normalize(embeddings, F::NormalizeFuncOptions().dim(1));
   auto w = F::normalize(weight, F::NormalizeFuncOptions().dim(1));
   at::Tensor all = x.matmul(w.t()).clamp(-1.0, 1.0);
   if (sub_centers_ == 1) return all;
   at::Tensor per_centre = all.view({all.size(0), num_classes_, sub_centers_});
   // Dropped centres are pushed below any cosine so the max never picks them.
-  return per_centre.masked_fill(~allowed_.unsqueeze(0), -2.0).amax(2);
+  return per_centre.masked_fill(~allowed_.unsqueeze(0), -2.0);
+}
+
+at::Tensor MarginClassifier::cosine(const at::Tensor& embeddings) const {
+  at::Tensor c = centre_cosines(embeddings);
+  return sub_centers_ == 1 ? c : c.amax(2);
 }
 
 at::Tensor MarginClassifier::forward(const at::Tensor& embeddings, const at::Tensor& labels) {
   at::Tensor x = embeddings.to(torch::kFloat);
   if (!head_->normalized()) return F::cross_entropy(head_->forward(x.matmul(weight.t()) + bias, labels), labels);
-  if (sub_centers_ > 1 && is_training()) {
-    torch::NoGradGuard no_grad;
-    auto w = F::normalize(weight, F::NormalizeFuncOptions().dim(1)).view({num_classes_, sub_centers_, -1});
-    auto own = w.index_select(0, labels);  // [B, K, D]: the centres of each sample's class
-    auto winner = at::bmm(own, F::normalize(x, F::NormalizeFuncOptions().dim(1)).unsqueeze(2)).squeeze(2)
-                      .masked_fill(~allowed_.index_select(0, labels), -2.0)
-                      .argmax(1);
-    wins_.index_put_({labels, winner}, at::ones_like(labels), /*accumulate=*/true);
+  at::Tensor cosines = centre_cosines(x);
+  if (sub_centers_ > 1) {
+    if (is_training()) {
+      // Which of its class's centres each sample is nearest to: the counts decide dominance.
+      torch::NoGradGuard no_grad;
+      at::Tensor own = cosines.gather(1, labels.view({-1, 1, 1}).expand({-1, 1, sub_centers_})).squeeze(1);
+      wins_.index_put_({labels, own.argmax(1)}, at::ones_like(labels), /*accumulate=*/true);
+    }
+    cosines = cosines.amax(2);
   }
   at::Tensor norms = head_->needs_norms() ? x.norm(2, 1) : at::Tensor();
-  at::Tensor loss = F::cross_entropy(head_->forward(cosine(x), labels, norms), labels);
+  at::Tensor loss = F::cross_entropy(head_->forward(cosines, labels, norms), labels);
   if (at::Tensor extra = head_->regularizer(); extra.defined()) loss = loss + extra;
   return loss;
 }

@@ -19,6 +19,8 @@ class MarginClassifier : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& embeddings, const at::Tensor& labels);
   // Per-class cosines [B, C] (sub-centres pooled, no margin), e.g. for training-accuracy logging.
   at::Tensor cosine(const at::Tensor& embeddings) const;
+  // [B, C] for one centre per class, [B, C, K] with sub-centres (dropped ones at -2).
+  at::Tensor centre_cosines(const at::Tensor& embeddings) const;
   int64_t num_classes() const { return num_classes_; }
   MarginHead& head() { return *head_; }
 
