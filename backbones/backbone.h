@@ -25,6 +25,12 @@ inline void record_stage(std::vector<StageShape>* stages, std::string name, cons
   if (stages) stages->push_back({std::move(name), t.sizes().vec()});
 }
 
+// Stores every 4-D parameter (convolution weight) in NHWC order, oneDNN's fast layout on CPU.
+inline void to_channels_last(torch::nn::Module& module) {
+  for (auto& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
 class Backbone : public torch::nn::Module {
  public:
   at::Tensor forward(at::Tensor images) { return forward_stages(images, nullptr); }

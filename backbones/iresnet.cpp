@@ -77,10 +77,7 @@ IResNet::IResNet(const IResNetOptions& options) : options_(options) {
   }
   features_->weight.fill_(1.0);
   features_->weight.set_requires_grad(false);
-  if (options.channels_last_) {
-    for (auto& p : parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-  }
+  if (options.channels_last_) to_channels_last(*this);
 }
 
 at::Tensor IResNet::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {

@@ -122,10 +122,7 @@ MobileFaceNet::MobileFaceNet(const MobileFaceNetOptions& options) : options_(opt
       nn::init::kaiming_normal_(linear->weight, 0.0, torch::kFanOut, torch::kReLU);
     }
   }
-  if (options.channels_last_) {
-    for (auto& p : parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-  }
+  if (options.channels_last_) to_channels_last(*this);
 }
 
 at::Tensor MobileFaceNet::forward_stages(at::Tensor x, std::vector<StageShape>* stages) {

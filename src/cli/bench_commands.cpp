@@ -1,14 +1,13 @@
 // `faceforge bench model`: prints throughput, appends a JSON line, and reports ratios against
 // PyTorch's run of the same network when a reference interpreter is given.
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "src/bench/head_bench.h"
 #include "src/bench/model_bench.h"
 #include "src/cli/commands.h"
-#include "src/util/error.h"
+#include "src/util/progress.h"
 #include "src/util/torch_compat.h"
 
 namespace ff::cli {
@@ -49,9 +48,7 @@ int run_bench_model(const BenchModelArgs& args) {
                 r.train_images_per_s / train);
   }
   if (!args.json.empty()) {
-    std::ofstream out(args.json, std::ios::app);
-    out << j.dump() << "\n";
-    if (!out) fail("cannot write {}", args.json);
+    JsonLines(args.json).write(j);
   } else {
     std::printf("%s\n", j.dump().c_str());
   }
@@ -59,12 +56,7 @@ int run_bench_model(const BenchModelArgs& args) {
 }
 
 int run_bench_heads(const BenchHeadsArgs& args) {
-  bench::HeadBenchOptions o;
-  o.classes = args.classes;
-  o.batch = args.batch;
-  o.embedding_size = args.embedding_size;
-  o.iters = args.iters;
-  o.threads = args.threads;
+  const bench::HeadBenchOptions& o = args.options;
   auto rows = bench::bench_heads(o);
   nlohmann::json j = {{"bench", "heads"}, {"classes", o.classes}, {"batch", o.batch}, {"embedding_size", o.embedding_size},
                       {"iters", o.iters}, {"libtorch", compat::torch_version()}};
@@ -75,11 +67,7 @@ int run_bench_heads(const BenchHeadsArgs& args) {
     std::printf("%-18s %12.1f %11.2fx\n", r.head.c_str(), r.steps_per_s, r.relative_to_softmax);
     j["heads"][r.head] = {{"steps_per_s", r.steps_per_s}, {"relative_to_softmax", r.relative_to_softmax}};
   }
-  if (!args.json.empty()) {
-    std::ofstream out(args.json, std::ios::app);
-    out << j.dump() << "\n";
-    if (!out) fail("cannot write {}", args.json);
-  }
+  if (!args.json.empty()) JsonLines(args.json).write(j);
   return 0;
 }
 

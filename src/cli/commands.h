@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backbones/backbone_options.h"
+#include "src/bench/head_bench.h"
 
 namespace ff::cli {
 
@@ -93,11 +94,7 @@ struct BenchModelArgs {
 int run_bench_model(const BenchModelArgs& args);
 
 struct BenchHeadsArgs {
-  int classes = 10000;
-  int batch = 128;
-  int embedding_size = 512;
-  int iters = 20;
-  int threads = 0;
+  bench::HeadBenchOptions options;
   std::string json;  // append the result as a JSON line here
 };
 int run_bench_heads(const BenchHeadsArgs& args);

@@ -123,11 +123,11 @@ int main(int argc, char** argv) {
   bench_model_cmd->callback([&] { exit_code = ff::cli::run_bench_model(bench_model); });
   ff::cli::BenchHeadsArgs bench_heads;
   auto* bench_heads_cmd = bench_cmd->add_subcommand("heads", "Steps/s of every loss head relative to softmax");
-  bench_heads_cmd->add_option("--classes", bench_heads.classes, "Classes")->capture_default_str();
-  bench_heads_cmd->add_option("--batch", bench_heads.batch, "Batch size")->capture_default_str();
-  bench_heads_cmd->add_option("--embedding-size", bench_heads.embedding_size, "Embedding size")->capture_default_str();
-  bench_heads_cmd->add_option("--iters", bench_heads.iters, "Timed steps per head")->capture_default_str();
-  bench_heads_cmd->add_option("--threads", bench_heads.threads, "Threads (0 = all cores)")->capture_default_str();
+  bench_heads_cmd->add_option("--classes", bench_heads.options.classes, "Classes")->capture_default_str();
+  bench_heads_cmd->add_option("--batch", bench_heads.options.batch, "Batch size")->capture_default_str();
+  bench_heads_cmd->add_option("--embedding-size", bench_heads.options.embedding_size, "Embedding size")->capture_default_str();
+  bench_heads_cmd->add_option("--iters", bench_heads.options.iters, "Timed steps per head")->capture_default_str();
+  bench_heads_cmd->add_option("--threads", bench_heads.options.threads, "Threads (0 = all cores)")->capture_default_str();
   bench_heads_cmd->add_option("--json", bench_heads.json, "Append the result as a JSON line to this file");
   bench_heads_cmd->callback([&] { exit_code = ff::cli::run_bench_heads(bench_heads); });
 
