@@ -1,6 +1,8 @@
 // ArcFace margin: exact gradient through cos(θ + m), insightface's fallback past π − m.
 #include "losses/arcface.h"
 
+#include "losses/angular_margin.h"
+
 #include <cmath>
 
 #include "src/util/error.h"
@@ -18,9 +20,9 @@ at::Tensor ArcFace::target_cosine(const at::Tensor& cos_y) const {
   // Rounding can push |cos| past 1; the floor under sin² keeps sqrt's derivative finite at θ = 0
   // (it only changes values for θ < 1e-6).
   at::Tensor c = cos_y.clamp(-1.0, 1.0);
-  at::Tensor with_margin = c * std::cos(m) - sine_of(c) * std::sin(m);
+  at::Tensor with_margin = cos_plus_margin(c, m);
   if (options_.easy_margin_) return at::where(c > 0, with_margin, c);
-  return at::where(c > std::cos(M_PI - m), with_margin, c - m * std::sin(M_PI - m));
+  return with_arcface_fallback(c, m, with_margin);
 }
 
 at::Tensor ArcFace::logits(const at::Tensor& cosine, const at::Tensor& labels, const at::Tensor&) {

@@ -1,6 +1,8 @@
 // CurricularFace: ArcFace target plus adaptively re-weighted hard negatives.
 #include "losses/curricularface.h"
 
+#include "losses/angular_margin.h"
+
 #include <cmath>
 
 #include "src/util/error.h"
@@ -18,8 +20,8 @@ at::Tensor CurricularFace::logits(const at::Tensor& cosine, const at::Tensor& la
   const double m = margin_;
   at::Tensor valid = (labels >= 0).unsqueeze(1);
   at::Tensor cos_y = gather_target(cosine, labels).clamp(-1.0, 1.0);
-  at::Tensor cos_ym = cos_y * std::cos(m) - sine_of(cos_y) * std::sin(m);
-  at::Tensor target = at::where(cos_y > std::cos(M_PI - m), cos_ym, cos_y - m * std::sin(M_PI - m));
+  at::Tensor cos_ym = cos_plus_margin(cos_y, m);
+  at::Tensor target = with_arcface_fallback(cos_y, m, cos_ym);
   if (is_training()) {
     torch::NoGradGuard no_grad;
     at::Tensor valid_cos = cos_y.masked_select(valid);

@@ -1,6 +1,8 @@
 // ElasticFace-Arc: an angular margin drawn per sample from a normal distribution.
 #include "losses/elasticface.h"
 
+#include "losses/angular_margin.h"
+
 #include <cmath>
 
 #include "src/util/error.h"
@@ -16,7 +18,7 @@ at::Tensor ElasticFace::logits(const at::Tensor& cosine, const at::Tensor& label
   margins_ = at::normal(margin_, sigma_, {cosine.size(0), 1}, c10::nullopt, cosine.options());
   auto target = [&](const at::Tensor& cos_y) {
     at::Tensor c = cos_y.clamp(-1.0, 1.0);
-    return c * at::cos(margins_) - sine_of(c) * at::sin(margins_);
+    return cos_plus_margin(c, margins_);
   };
   return replace_target(cosine, labels, target) * scale_;
 }

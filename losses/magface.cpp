@@ -1,6 +1,8 @@
 // MagFace: a norm-dependent angular margin plus the norm regulariser.
 #include "losses/magface.h"
 
+#include "losses/angular_margin.h"
+
 #include <cmath>
 
 #include "src/util/error.h"
@@ -29,8 +31,7 @@ at::Tensor MagFace::logits(const at::Tensor& cosine, const at::Tensor& labels, c
   at::Tensor m = margin_of(a).unsqueeze(1);
   auto target = [&](const at::Tensor& cos_y) {
     at::Tensor c = cos_y.clamp(-1.0, 1.0);
-    at::Tensor with_margin = c * at::cos(m) - sine_of(c) * at::sin(m);
-    return at::where(c > at::cos(M_PI - m), with_margin, c - m * at::sin(M_PI - m));
+    return with_arcface_fallback(c, m, cos_plus_margin(c, m));
   };
   return replace_target(cosine, labels, target) * scale_;
 }
