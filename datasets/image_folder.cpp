@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include "datasets/data_options.h"
+#include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
 namespace ff::datasets {
@@ -22,7 +22,7 @@ bool is_image(const fs::path& p) {
 }  // namespace
 
 ImageFolderSource::ImageFolderSource(const fs::path& root) : root_(root) {
-  if (root.empty()) fail("data.root is empty: set it to an image folder (one sub-folder per identity)");
+  if (root.empty()) fail("image folder path is empty: name a folder with one sub-folder per identity");
   if (!fs::is_directory(root)) fail("image folder not found: {}", root.string());
   std::vector<fs::path> dirs;
   for (const auto& entry : fs::directory_iterator(root))
@@ -32,7 +32,12 @@ ImageFolderSource::ImageFolderSource(const fs::path& root) : root_(root) {
   for (const auto& dir : dirs) {
     std::vector<fs::path> images;
     for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_regular_file() && is_image(entry.path())) images.push_back(entry.path());
+      if (entry.is_regular_file()) {
+        if (is_image(entry.path()))
+          images.push_back(entry.path());
+        else
+          ++ignored_files_;
+      }
     if (images.empty()) fail("identity folder {} contains no images (.jpg, .jpeg, .png, .bmp)", dir.string());
     std::sort(images.begin(), images.end());
     auto label = static_cast<int64_t>(identities_.size());
@@ -49,8 +54,18 @@ void ImageFolderSource::load(int64_t index, cv::Mat& bgr) const {
   if (bgr.empty()) fail("cannot decode image {} (record {} of {})", paths_[index].string(), index, root_.string());
 }
 
+std::string ImageFolderSource::record_name(int64_t index) const {
+  return paths_.at(static_cast<size_t>(index)).lexically_relative(root_).generic_string();
+}
+
+bool ImageFolderSource::read_encoded(int64_t index, std::string& bytes) const {
+  bytes = read_file(paths_.at(static_cast<size_t>(index)));
+  return true;
+}
+
 std::string ImageFolderSource::describe() const {
-  return fmt::format("folder {}: {} identities, {} images", root_.string(), identities_.size(), paths_.size());
+  return fmt::format("folder {}: {} identities, {} images{}", root_.string(), identities_.size(), paths_.size(),
+                     ignored_files_ ? fmt::format(" ({} non-image files ignored)", ignored_files_) : "");
 }
 
 }  // namespace ff::datasets

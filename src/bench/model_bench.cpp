@@ -10,6 +10,7 @@
 #include <torch/utils.h>
 
 #include "backbones/backbone.h"
+#include "src/bench/python_reference.h"
 #include "src/util/error.h"
 
 namespace ff::bench {
@@ -58,22 +59,10 @@ ModelBenchResult bench_model(const ModelBenchOptions& o) {
 }
 
 nlohmann::json run_torch_reference(const std::string& python, const std::string& script, const ModelBenchOptions& o) {
-  std::string command = fmt::format("'{}' '{}' --backbone {} --batch {} --iters {} --warmup {} --threads {} 2>&1", python,
-                                    script, o.model.backbone, o.batch, o.iters, o.warmup, o.threads);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) fail("cannot run the PyTorch reference: {}", command);
-  std::string output, last_line;
-  char buffer[4096];
-  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  int status = pclose(pipe);
-  if (status != 0) fail("PyTorch reference failed (exit {}): {}: {}", status, command, output);
-  size_t start = output.rfind('{');
-  if (start == std::string::npos) fail("PyTorch reference printed no JSON: {}", output);
-  try {
-    return nlohmann::json::parse(output.substr(start));
-  } catch (const nlohmann::json::exception& e) {
-    fail("PyTorch reference printed invalid JSON ({}): {}", e.what(), output);
-  }
+  return run_python_reference(python, script,
+                              {"--backbone", o.model.backbone, "--batch", std::to_string(o.batch), "--iters",
+                               std::to_string(o.iters), "--warmup", std::to_string(o.warmup), "--threads",
+                               std::to_string(o.threads)});
 }
 
 }  // namespace ff::bench

@@ -1,5 +1,5 @@
-// `faceforge bench model`: prints throughput, appends a JSON line, and reports ratios against
-// PyTorch's run of the same network when a reference interpreter is given.
+// `faceforge bench model | heads | data`: print throughput, append a JSON line, and report ratios
+// against PyTorch's run of the same work when a reference interpreter is given.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +68,32 @@ int run_bench_heads(const BenchHeadsArgs& args) {
     j["heads"][r.head] = {{"steps_per_s", r.steps_per_s}, {"relative_to_softmax", r.relative_to_softmax}};
   }
   if (!args.json.empty()) JsonLines(args.json).write(j);
+  return 0;
+}
+
+int run_bench_data(const BenchDataArgs& args) {
+  const bench::DataBenchOptions& o = args.options;
+  auto r = bench::bench_data(o);
+  nlohmann::json j = {{"bench", "data"}, {"source", o.source}, {"threads", o.threads}, {"batch", o.batch},
+                      {"images", r.images}, {"seconds", r.seconds}, {"images_per_second", r.images_per_second},
+                      {"libtorch", compat::torch_version()}};
+  std::printf("%s\nFaceForge loader, %d threads, batch %d: %.1f images/s (%lld images in %.2f s)\n", r.source.c_str(),
+              o.threads, o.batch, r.images_per_second, static_cast<long long>(r.images), r.seconds);
+  if (!args.reference_python.empty()) {
+    std::string script = args.reference_script.empty() ? std::string(FF_SOURCE_DIR) + "/benchmarks/data_reference.py"
+                                                       : args.reference_script;
+    nlohmann::json ref = bench::run_data_reference(args.reference_python, script, o);
+    double reference = ref.at("images_per_second").get<double>();
+    j["reference"] = ref;
+    j["ratio"] = r.images_per_second / reference;
+    std::printf("PyTorch %s DataLoader, %d workers: %.1f images/s\nFaceForge / PyTorch: x%.2f\n",
+                ref.value("torch", std::string("?")).c_str(), o.threads, reference, r.images_per_second / reference);
+  }
+  if (!args.json.empty()) {
+    JsonLines(args.json).write(j);
+  } else {
+    std::printf("%s\n", j.dump().c_str());
+  }
   return 0;
 }
 

@@ -136,6 +136,15 @@ int run_results_show(const ResultsArgs& args) {
   if (rows.empty()) std::printf("  (none)\n");
   for (const auto& e : rows)
     std::printf("  %-12s %-16s %12.6f  %s\n", e.target.c_str(), e.metric.c_str(), e.value, e.checkpoint.c_str());
+  auto sources = store->data_sources(run->id);
+  if (!sources.empty()) {
+    std::printf("\ndata sources:\n  %-12s %-9s %-9s %10s %10s %12s %7s %9s  %s\n", "name", "kind", "format", "identities",
+                "images", "images seen", "share", "achieved", "path");
+    for (const auto& d : sources)
+      std::printf("  %-12s %-9s %-9s %10lld %10lld %12lld %7.3f %9.3f  %s\n", d.name.c_str(), d.kind.c_str(),
+                  d.format.c_str(), static_cast<long long>(d.identities), static_cast<long long>(d.images),
+                  static_cast<long long>(d.images_seen), d.share, d.share_achieved, d.path.c_str());
+  }
   std::printf("\nconfig:\n%s", run->info.config.c_str());
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backbones/backbone_options.h"
+#include "src/bench/data_bench.h"
 #include "src/bench/head_bench.h"
 
 namespace ff::cli {
@@ -35,6 +36,39 @@ struct SynthArgs {
   std::string out;
 };
 int run_data_synth(const SynthArgs& args);
+
+struct DataPackArgs {
+  std::string source;           // folder, list file, synthetic output folder or pack
+  std::string format = "auto";  // how `source` is stored (auto: inferred)
+  std::string out;              // folder for train.rec, train.idx, property
+  int quality = 95;             // JPEG quality for images that have no stored bytes
+};
+int run_data_pack(const DataPackArgs& args);
+
+struct DataIndexArgs {
+  std::string rec;             // train.rec, or the folder holding it
+  std::string keys = "auto";   // auto | id | sequence
+};
+int run_data_index(const DataIndexArgs& args);
+
+struct DataInspectArgs {
+  std::string path;
+  std::string format = "auto";
+  bool decode = true;  // decode every image to count unreadable ones
+  int threads = 2;
+  bool json = false;
+};
+int run_data_inspect(const DataInspectArgs& args);
+
+struct DataAlignArgs {
+  std::string landmarks;
+  std::string format = "auto";  // ijb | rfw | csv | auto
+  std::string images;           // folder the landmark file's paths are relative to
+  std::string out;
+  double min_score = 0;         // skip faces whose landmark score is lower
+  int quality = 95;
+};
+int run_data_align(const DataAlignArgs& args);
 
 struct ResultsArgs {
   std::string db = "runs/results.db";
@@ -98,5 +132,13 @@ struct BenchHeadsArgs {
   std::string json;  // append the result as a JSON line here
 };
 int run_bench_heads(const BenchHeadsArgs& args);
+
+struct BenchDataArgs {
+  bench::DataBenchOptions options;
+  std::string json;              // append the result as a JSON line here
+  std::string reference_python;  // also run PyTorch's DataLoader on the same pack with this interpreter
+  std::string reference_script;  // default: benchmarks/data_reference.py in the source tree
+};
+int run_bench_data(const BenchDataArgs& args);
 
 }  // namespace ff::cli

@@ -61,6 +61,37 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("--variation", synth.variation, "Within-identity variation scale")->capture_default_str();
   synth_cmd->add_option("--out", synth.out, "Output folder")->required();
   synth_cmd->callback([&] { exit_code = ff::cli::run_data_synth(synth); });
+  const std::vector<std::string> source_formats = {"auto", "recordio", "folder", "list", "synthetic"};
+  ff::cli::DataPackArgs pack;
+  auto* pack_cmd = data_cmd->add_subcommand("pack", "Write a source as an insightface RecordIO pack (.rec/.idx/property)");
+  pack_cmd->add_option("source", pack.source, "Image folder, list file, `data synth` folder or pack")->required();
+  pack_cmd->add_option("--format", pack.format, "How the source is stored")->check(CLI::IsMember(source_formats))->capture_default_str();
+  pack_cmd->add_option("--out", pack.out, "Output folder")->required();
+  pack_cmd->add_option("--quality", pack.quality, "JPEG quality for images without stored bytes")->check(CLI::Range(1, 100))->capture_default_str();
+  pack_cmd->callback([&] { exit_code = ff::cli::run_data_pack(pack); });
+  ff::cli::DataIndexArgs index;
+  auto* index_cmd = data_cmd->add_subcommand("index", "Rebuild a RecordIO pack's .idx by scanning its .rec");
+  index_cmd->add_option("rec", index.rec, "train.rec, or the folder holding it")->required();
+  index_cmd->add_option("--keys", index.keys, "Index keys: record ids (as im2rec), file order, or ids when unique")
+      ->check(CLI::IsMember({"auto", "id", "sequence"}))->capture_default_str();
+  index_cmd->callback([&] { exit_code = ff::cli::run_data_index(index); });
+  ff::cli::DataInspectArgs inspect;
+  auto* inspect_cmd = data_cmd->add_subcommand("inspect", "Identities, images per identity, labels, unreadable images");
+  inspect_cmd->add_option("path", inspect.path, "Pack, image folder, list file or `data synth` folder")->required();
+  inspect_cmd->add_option("--format", inspect.format, "How the source is stored")->check(CLI::IsMember(source_formats))->capture_default_str();
+  inspect_cmd->add_flag("!--no-decode", inspect.decode, "Skip decoding every image (no unreadable count)");
+  inspect_cmd->add_option("--threads", inspect.threads, "Decode threads")->check(CLI::Range(1, 256))->capture_default_str();
+  inspect_cmd->add_flag("--json", inspect.json, "Print one JSON object");
+  inspect_cmd->callback([&] { exit_code = ff::cli::run_data_inspect(inspect); });
+  ff::cli::DataAlignArgs align;
+  auto* align_cmd = data_cmd->add_subcommand("align", "Warp faces onto the ArcFace 112x112 template from 5-point landmarks");
+  align_cmd->add_option("--landmarks", align.landmarks, "Landmarks file (IJB name_5pts_score, RFW lmk or CSV)")->required();
+  align_cmd->add_option("--landmarks-format", align.format, "Landmarks format")->check(CLI::IsMember({"auto", "ijb", "rfw", "csv"}))->capture_default_str();
+  align_cmd->add_option("--images", align.images, "Folder the landmark file's paths are relative to")->required();
+  align_cmd->add_option("--out", align.out, "Output folder (same relative paths)")->required();
+  align_cmd->add_option("--min-score", align.min_score, "Skip faces whose landmark score is lower")->capture_default_str();
+  align_cmd->add_option("--quality", align.quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
+  align_cmd->callback([&] { exit_code = ff::cli::run_data_align(align); });
 
   auto* results_cmd = app.add_subcommand("results", "Query the results store");
   results_cmd->require_subcommand(1);
@@ -130,6 +161,22 @@ int main(int argc, char** argv) {
   bench_heads_cmd->add_option("--threads", bench_heads.options.threads, "Threads (0 = all cores)")->capture_default_str();
   bench_heads_cmd->add_option("--json", bench_heads.json, "Append the result as a JSON line to this file");
   bench_heads_cmd->callback([&] { exit_code = ff::cli::run_bench_heads(bench_heads); });
+
+  ff::cli::BenchDataArgs bench_data;
+  auto* bench_data_cmd = bench_cmd->add_subcommand("data", "Decoded + augmented images/s of the training loader");
+  bench_data_cmd->add_option("--source", bench_data.options.source, "Pack, image folder, list file or `data synth` folder")->required();
+  bench_data_cmd->add_option("--format", bench_data.options.format, "How the source is stored")->capture_default_str();
+  bench_data_cmd->add_option("--threads", bench_data.options.threads, "Loader threads (reference: DataLoader workers)")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  bench_data_cmd->add_option("--batch", bench_data.options.batch, "Batch size")->check(CLI::Range(1, 65536))->capture_default_str();
+  bench_data_cmd->add_option("--images", bench_data.options.images, "Timed images")->capture_default_str();
+  bench_data_cmd->add_option("--warmup-batches", bench_data.options.warmup_batches, "Untimed batches first")->capture_default_str();
+  bench_data_cmd->add_option("--json", bench_data.json, "Append the result as a JSON line to this file");
+  bench_data_cmd->add_option("--reference-python", bench_data.reference_python,
+                             "Also time PyTorch's DataLoader on the same .rec with this interpreter (e.g. /usr/bin/python3)");
+  bench_data_cmd->add_option("--reference-script", bench_data.reference_script,
+                             "Reference script (default: benchmarks/data_reference.py in the source tree)");
+  bench_data_cmd->callback([&] { exit_code = ff::cli::run_bench_data(bench_data); });
 
   try {
     app.parse(argc, argv);

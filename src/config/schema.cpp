@@ -32,15 +32,15 @@ std::string shown(const Value& v) {
   return "'" + v.scalar + "'";
 }
 
-[[noreturn]] void type_error(const std::string& key, const Value& v, const char* expected) {
-  fail("{}: {}: expected {}, got {}", v.origin.text(), key, expected, shown(v));
-}
-
 void check_bounds(const std::string& key, const Value& v, double x, const Bounds& b) {
   if (!b.contains(x)) fail("{}: {}: value out of range: expected {}, got {}", v.origin.text(), key, b.text(), v.scalar);
 }
 
 }  // namespace
+
+void type_error(const std::string& key, const Value& v, const std::string& expected) {
+  fail("{}: {}: expected {}, got {}", v.origin.text(), key, expected, shown(v));
+}
 
 bool Bounds::contains(double v) const {
   if (std::isnan(v)) return false;
@@ -58,6 +58,7 @@ std::string Bounds::text() const {
 }
 
 Entry& Schema::push(std::string key, std::string type, std::string doc) {
+  if (!prefix_.empty()) key = prefix_ + "." + key;
   if (find(key)) fail("internal: config key '{}' registered twice", key);
   Entry e;
   e.key = std::move(key);
@@ -176,8 +177,32 @@ bool Schema::is_section(const std::string& key) const {
 
 std::vector<std::string> Schema::keys() const {
   std::vector<std::string> out;
-  for (const auto& e : entries_) out.push_back(e.key);
+  for (const auto& e : entries_) {
+    out.push_back(e.key);
+    for (const auto& child : e.element_entries) out.push_back(child.key);
+  }
   return out;
+}
+
+bool Schema::set_list_item(const std::string& key, const Value& value) {
+  // name[i].field_key
+  size_t open = key.find('[');
+  size_t close = key.find(']', open == std::string::npos ? 0 : open);
+  if (open == std::string::npos || close == std::string::npos || close + 1 >= key.size() || key[close + 1] != '.')
+    return false;
+  std::string name = key.substr(0, open);
+  const std::string index_text = key.substr(open + 1, close - open - 1);
+  for (auto& e : entries_) {
+    if (e.key != name || !e.assign_item) continue;
+    size_t index = 0;
+    auto [ptr, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+    if (ec != std::errc() || ptr != index_text.data() + index_text.size())
+      fail("{}: {}: expected a list index like {}[0].{}, got '{}'", value.origin.text(), key, name,
+           key.substr(close + 2), index_text);
+    e.assign_item(index, key.substr(close + 2), value);
+    return true;
+  }
+  return false;
 }
 
 void Schema::unknown_key(const std::string& key, const Origin& origin) const {
@@ -202,6 +227,7 @@ void Schema::set(const std::string& key, const Value& value) {
       return;
     }
   }
+  if (set_list_item(key, value)) return;
   if (!is_section(key)) unknown_key(key, value.origin);
   if (value.kind != Value::Kind::Map)
     fail("{}: {}: expected a mapping of keys ({}.*), got {}", value.origin.text(), key, key, shown(value));
@@ -222,7 +248,7 @@ nlohmann::json Schema::to_json() const {
   nlohmann::json root = nlohmann::json::object();
   for (const auto& e : entries_) {
     nlohmann::json* node = &root;
-    auto parts = split(e.key, '.');
+    auto parts = split(prefix_.empty() ? e.key : e.key.substr(prefix_.size() + 1), '.');
     for (size_t i = 0; i + 1 < parts.size(); ++i) node = &(*node)[parts[i]];
     (*node)[parts.back()] = e.current();
   }
@@ -253,6 +279,10 @@ std::string Schema::to_markdown() const {
     std::string type = e.type;
     if (!e.choices.empty()) type = join(e.choices, " \\| ");
     out += fmt::format("| `{}` | {} | `{}` | {} |\n", e.key, type, e.default_text, e.doc);
+    for (const auto& child : e.element_entries) {
+      std::string child_type = child.choices.empty() ? child.type : join(child.choices, " \\| ");
+      out += fmt::format("| `{}` | {} | `{}` | {} |\n", child.key, child_type, child.default_text, child.doc);
+    }
   }
   return out;
 }

@@ -12,7 +12,8 @@ namespace ff::store {
 
 // Schema version this build reads and writes (SQLite: PRAGMA user_version). A store with a
 // higher version was written by a newer FaceForge and is refused rather than misread.
-inline constexpr int kSchemaVersion = 1;
+// Version 2 added data_sources; a version 1 store is upgraded in place when opened.
+inline constexpr int kSchemaVersion = 2;
 
 // Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
 // resume_run() takes a failed or interrupted run back to running (a resumed training job).
@@ -53,6 +54,21 @@ struct EvaluationRow {
   std::string created_at;  // ISO-8601 UTC; one evaluation's metrics share it
 };
 
+// One training-data source of a run (synthetic-data mixing): what it held after its caps, its target
+// share of every batch, and what training actually drew from it.
+struct DataSourceRow {
+  int position = 0;     // order in data.sources
+  std::string name;     // e.g. "real", "dcface"
+  std::string kind;     // real | synthetic
+  std::string format;   // recordio | folder | list | synthetic
+  std::string path;
+  std::int64_t identities = 0;
+  std::int64_t images = 0;
+  std::int64_t images_seen = 0;  // images drawn by training so far
+  double share = 0;              // configured fraction of every batch
+  double share_achieved = 0;     // images_seen / all images seen
+};
+
 // Metric name -> value, written together for one (run, checkpoint, target).
 using Metrics = std::vector<std::pair<std::string, double>>;
 
@@ -78,6 +94,12 @@ class ResultsStore {
   // or a value is not finite. Re-evaluating the same checkpoint adds rows (history is kept).
   virtual void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
                               const Metrics& metrics) = 0;
+
+  // Replaces the run's data-source rows with `sources` in one transaction (written at the start of
+  // a run and again with the images seen when it ends). Refused for an unknown run.
+  virtual void set_data_sources(std::int64_t run_id, const std::vector<DataSourceRow>& sources) = 0;
+  // The run's data sources in data.sources order; empty for an unknown run or one without any.
+  virtual std::vector<DataSourceRow> data_sources(std::int64_t run_id) = 0;
 
   // All runs, oldest first (ascending id).
   virtual std::vector<RunRow> list_runs() = 0;

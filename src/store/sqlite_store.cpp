@@ -70,6 +70,23 @@ constexpr const char* kSchemaV1[] = {
     "CREATE INDEX evaluations_by_run ON evaluations (run_id)",
 };
 
+// Version 2: per-run training-data sources (one row per data.sources entry).
+constexpr const char* kSchemaV2[] = {
+    "CREATE TABLE data_sources ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " position INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " format TEXT NOT NULL,"
+    " path TEXT NOT NULL,"
+    " identities INTEGER NOT NULL,"
+    " images INTEGER NOT NULL,"
+    " images_seen INTEGER NOT NULL,"
+    " share REAL NOT NULL,"
+    " share_achieved REAL NOT NULL,"
+    " PRIMARY KEY (run_id, position))",
+};
+
 constexpr const char* kRunColumns =
     "id, name, config, config_hash, host, user_name, command_line, git_commit, run_dir, status, started_at, ended_at";
 
@@ -265,6 +282,48 @@ class SqliteStore final : public ResultsStore {
     tx.commit();
   }
 
+  void set_data_sources(std::int64_t run_id, const std::vector<DataSourceRow>& sources) override {
+    const std::string what = fmt::format("cannot record the data sources of run {}", run_id);
+    for (const auto& d : sources)
+      if (!std::isfinite(d.share) || !std::isfinite(d.share_achieved))
+        fail("results store {}: {}: source '{}' has a share that is not a number", path_, what, d.name);
+    Transaction tx(db_, path_);
+    Statement clear(db_, path_, "DELETE FROM data_sources WHERE run_id = ?");
+    clear.bind(1, run_id);
+    clear.run(what);
+    Statement s(db_, path_,
+                "INSERT INTO data_sources (run_id, position, name, kind, format, path, identities, images, images_seen,"
+                " share, share_achieved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& d : sources) {
+      s.bind(1, run_id)
+          .bind(2, static_cast<std::int64_t>(d.position))
+          .bind(3, std::string_view(d.name))
+          .bind(4, std::string_view(d.kind))
+          .bind(5, std::string_view(d.format))
+          .bind(6, std::string_view(d.path))
+          .bind(7, d.identities)
+          .bind(8, d.images)
+          .bind(9, d.images_seen)
+          .bind(10, d.share)
+          .bind(11, d.share_achieved);
+      s.run(what);
+      s.reset();
+    }
+    tx.commit();
+  }
+
+  std::vector<DataSourceRow> data_sources(std::int64_t run_id) override {
+    Statement s(db_, path_,
+                "SELECT position, name, kind, format, path, identities, images, images_seen, share, share_achieved"
+                " FROM data_sources WHERE run_id = ? ORDER BY position");
+    s.bind(1, run_id);
+    std::vector<DataSourceRow> rows;
+    while (s.step(fmt::format("cannot read the data sources of run {}", run_id)))
+      rows.push_back({static_cast<int>(s.int64(0)), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5), s.int64(6),
+                      s.int64(7), s.real(8), s.real(9)});
+    return rows;
+  }
+
   std::vector<RunRow> list_runs() override {
     Statement s(db_, path_, fmt::format("SELECT {} FROM runs ORDER BY id", kRunColumns).c_str());
     std::vector<RunRow> rows;
@@ -314,7 +373,7 @@ class SqliteStore final : public ResultsStore {
            "FaceForge",
            path_, version, kSchemaVersion);
     }
-    if (version != 0 && version != kSchemaVersion) {
+    if (version != 0 && version != 1 && version != kSchemaVersion) {
       fail("results store {}: schema version {} is not supported (expected {})", path_, version, kSchemaVersion);
     }
   }
@@ -347,10 +406,18 @@ class SqliteStore final : public ResultsStore {
     const std::int64_t version = scalar("PRAGMA user_version", "cannot read the schema version");
     check_version(version);
     if (version == kSchemaVersion) return;  // the transaction rolls back: nothing was written
+    if (version == 1) {  // an older store: add what version 2 added, keep every row
+      for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot upgrade the schema to version 2");
+      Statement(db_, path_, "UPDATE meta SET value = '2' WHERE key = 'schema_version'").run("cannot upgrade meta");
+      Statement(db_, path_, "PRAGMA user_version = 2").run("cannot set the schema version");
+      tx.commit();
+      return;
+    }
     if (scalar("SELECT count(*) FROM sqlite_master", "cannot inspect the schema") != 0) {
       fail("results store {}: not a FaceForge results store (it has tables but schema version 0)", path_);
     }
     for (const char* sql : kSchemaV1) Statement(db_, path_, sql).run("cannot create the schema");
+    for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot create the schema");
     Statement meta(db_, path_, "INSERT INTO meta (key, value) VALUES (?, ?)");
     const std::pair<std::string, std::string> entries[] = {
         {"schema_version", std::to_string(kSchemaVersion)}, {"created_at", utc_now()}, {"created_by", "FaceForge"}};

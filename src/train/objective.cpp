@@ -22,10 +22,40 @@ Objective::Objective(const losses::HeadOptions& o, int64_t num_classes, int64_t 
     fail("loss.weights: every loss term has weight 0 (loss.weights.margin and loss.weights.triplet)");
 }
 
-at::Tensor Objective::forward(const at::Tensor& embeddings, const at::Tensor& labels) {
+Objective::Objective(const losses::HeadOptions& o, const std::vector<Branch>& branches, int64_t embedding_size)
+    : options_(o), branches_(branches) {
+  if (o.head == "triplet" || o.weights.triplet > 0)
+    fail("a triplet loss needs one label space: set data.label_space: shared (per_source gives each source its "
+         "own classifier)");
+  if (o.weights.margin == 0) fail("loss.weights.margin is 0: the per-source classifiers would not train");
+  margin_weight_ = o.weights.margin;
+  for (size_t k = 0; k < branches.size(); ++k)
+    branch_classifiers_.push_back(register_module(
+        "classifier_" + std::to_string(k),
+        std::make_shared<losses::MarginClassifier>(branches[k].num_classes, embedding_size, losses::make_margin_head(o))));
+}
+
+void Objective::for_each_classifier(const std::function<void(losses::MarginClassifier&)>& f) {
+  if (classifier_) f(*classifier_);
+  for (auto& c : branch_classifiers_) f(*c);
+}
+
+at::Tensor Objective::forward(const at::Tensor& embeddings, const at::Tensor& labels, const at::Tensor& origins) {
   values_.clear();
   at::Tensor loss;
   auto add = [&loss](const at::Tensor& term) { loss = loss.defined() ? loss + term : term; };
+  if (!branch_classifiers_.empty()) {
+    if (!origins.defined()) fail("per-source classifiers need each image's source (Batch::origins)");
+    for (size_t k = 0; k < branch_classifiers_.size(); ++k) {
+      at::Tensor rows = (origins == static_cast<int64_t>(k)).nonzero().squeeze(1);
+      if (rows.numel() == 0) continue;
+      at::Tensor branch_loss =
+          branch_classifiers_[k]->forward(embeddings.index_select(0, rows), labels.index_select(0, rows));
+      values_["loss_" + branches_[k].name] = branch_loss.item<double>();
+      add(branch_loss * (branches_[k].weight * margin_weight_));
+    }
+    return loss;
+  }
   if (classifier_ && margin_weight_ > 0) {
     at::Tensor margin_loss = classifier_->forward(embeddings, labels);
     if (triplet_) values_["margin_loss"] = margin_loss.item<double>();
@@ -44,12 +74,12 @@ at::Tensor Objective::forward(const at::Tensor& embeddings, const at::Tensor& la
 }
 
 void Objective::on_step(int64_t step) {
-  if (classifier_) classifier_->head().on_step(step);
+  for_each_classifier([step](losses::MarginClassifier& c) { c.head().on_step(step); });
 }
 
 void Objective::on_epoch(int64_t epoch) {
-  if (classifier_ && options_.subcenter.drop_epoch > 0 && epoch >= options_.subcenter.drop_epoch)
-    classifier_->drop_non_dominant_subcenters();
+  if (options_.subcenter.drop_epoch > 0 && epoch >= options_.subcenter.drop_epoch)
+    for_each_classifier([](losses::MarginClassifier& c) { c.drop_non_dominant_subcenters(); });
 }
 
 }  // namespace ff::train

@@ -1,10 +1,14 @@
 // What training minimises, assembled from `loss.*`: the margin-head classifier, the triplet loss,
 // or their weighted sum (`loss.weights.margin`, `loss.weights.triplet`). One object for the
-// trainer to call, to hand its parameters to the optimizer and its state to checkpoints.
+// trainer to call, to hand its parameters to the optimizer and its state to checkpoints. With
+// `data.label_space: per_source` it holds one classifier per data source (TFace's branches): each
+// scores only its source's images and the loss is the weighted sum of the branches' losses.
 #pragma once
 #include <map>
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
 
@@ -14,11 +18,22 @@
 
 namespace ff::train {
 
+// One classifier of a per-source objective: its data source, classes and loss weight.
+struct Branch {
+  std::string name;
+  int64_t num_classes = 0;
+  double weight = 1;
+};
+
 class Objective : public torch::nn::Module {
  public:
   Objective(const losses::HeadOptions& options, int64_t num_classes, int64_t embedding_size);
-  // The scalar loss of one batch; also records the numbers `log_values()` reports.
-  at::Tensor forward(const at::Tensor& embeddings, const at::Tensor& labels);
+  // One classifier per branch (module names classifier_0, classifier_1, ...); batches must then
+  // carry each image's source (`origins`). Triplet terms need one shared label space.
+  Objective(const losses::HeadOptions& options, const std::vector<Branch>& branches, int64_t embedding_size);
+  // The scalar loss of one batch; also records the numbers `log_values()` reports. `origins` (the
+  // source of each row) is needed only with branches.
+  at::Tensor forward(const at::Tensor& embeddings, const at::Tensor& labels, const at::Tensor& origins = {});
   // Once per optimizer step before forward (SphereFace's schedule) and at each epoch start
   // (sub-center dropping).
   void on_step(int64_t step);
@@ -29,8 +44,12 @@ class Objective : public torch::nn::Module {
   const std::map<std::string, double>& log_values() const { return values_; }
 
  private:
+  void for_each_classifier(const std::function<void(losses::MarginClassifier&)>& f);
+
   losses::HeadOptions options_;
-  std::shared_ptr<losses::MarginClassifier> classifier_;  // null when loss.head is triplet
+  std::shared_ptr<losses::MarginClassifier> classifier_;  // null when loss.head is triplet or with branches
+  std::vector<std::shared_ptr<losses::MarginClassifier>> branch_classifiers_;
+  std::vector<Branch> branches_;
   std::shared_ptr<losses::TripletLoss> triplet_;          // null when no triplet term
   double margin_weight_ = 0, triplet_weight_ = 0;
   std::map<std::string, double> values_;

@@ -35,8 +35,11 @@ RunConfig parse_run_config(const std::string& path, const std::vector<std::strin
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   RunConfig c = parse_run_config(path, overrides);
-  if (c.data.format == "folder" && c.data.root.empty())
-    fail("{}: data.root must name an image folder when data.format is folder", path.empty() ? "config" : path);
+  try {
+    datasets::check(c.data);
+  } catch (const Error& e) {
+    fail("{}: {}", path.empty() ? "config" : path, e.what());
+  }
   return c;
 }
 

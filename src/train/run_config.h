@@ -41,7 +41,7 @@ config::Schema make_schema(RunConfig& config);
 // Defaults, then the YAML file (if not empty), then each "key=value" override, each key validated.
 RunConfig parse_run_config(const std::string& path, const std::vector<std::string>& overrides);
 
-// parse_run_config plus the cross-key checks training needs (e.g. a data.root for folder data).
+// parse_run_config plus the cross-key checks training needs (e.g. data sources whose shares sum to 1).
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
 
 // The resolved configuration as YAML (saved in every run folder; loadable again).

@@ -18,6 +18,7 @@
 
 #include "backbones/backbone.h"
 #include "datasets/loader.h"
+#include "datasets/mixing.h"
 #include "datasets/pk_sampler.h"
 #include "src/store/results_store.h"
 #include "src/train/checkpoint.h"
@@ -110,6 +111,40 @@ datasets::EpochOrder pk_order(const datasets::Source& source, const RunConfig& c
   };
 }
 
+// The member whose one pass is an epoch: data.epoch_source by name, else the first.
+int epoch_member(const datasets::MixedSource& source, const datasets::DataOptions& data) {
+  const auto& members = source.members();
+  for (size_t k = 0; k < members.size(); ++k)
+    if (members[k].name == data.epoch_source) return static_cast<int>(k);
+  return 0;
+}
+
+// What each source held and what training drew from it, for logs and the results store.
+std::vector<store::DataSourceRow> data_source_rows(const datasets::MixedSource& source, const datasets::DataOptions& data,
+                                                   const std::vector<int64_t>& seen) {
+  std::vector<store::DataSourceRow> rows;
+  int64_t total = 0;
+  for (int64_t n : seen) total += n;
+  const auto& members = source.members();
+  for (size_t k = 0; k < members.size(); ++k) {
+    const auto& m = members[k];
+    const std::string& path = data.sources[k].path;
+    rows.push_back({static_cast<int>(k), m.name, m.kind, m.format, path.empty() ? "(rendered)" : path, m.identities,
+                    static_cast<int64_t>(m.records.size()), seen[k], m.share,
+                    total > 0 ? static_cast<double>(seen[k]) / static_cast<double>(total) : 0.0});
+  }
+  return rows;
+}
+
+nlohmann::json to_json(const std::vector<store::DataSourceRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows)
+    out.push_back({{"name", r.name}, {"kind", r.kind}, {"format", r.format}, {"identities", r.identities},
+                   {"images", r.images}, {"images_seen", r.images_seen}, {"share", r.share},
+                   {"share_achieved", r.share_achieved}});
+  return out;
+}
+
 fs::path make_run_dir(const RunConfig& config) {
   fs::path base = fs::path(config.output) / (config.name + "-" + utc_stamp("%Y%m%d-%H%M%S"));
   fs::path dir = base;
@@ -131,10 +166,30 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   torch::set_num_threads(threads);
   torch::manual_seed(static_cast<uint64_t>(config.seed));
 
-  auto source = datasets::open_source(config.data);
+  auto source = datasets::open_sources(config.data);
+  const auto& members = source->members();
   const bool triplets = config.loss.head == "triplet" || config.loss.weights.triplet > 0;
-  datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed),
-                          triplets ? pk_order(*source, config) : datasets::EpochOrder());
+  const datasets::Shard shard;  // this process reads everything until distributed training splits it
+  std::unique_ptr<datasets::MixSchedule> mix;
+  datasets::EpochOrder order;
+  if (triplets) {
+    if (members.size() > 1)
+      fail("a triplet loss samples P x K batches from one source; data.sources lists {}", members.size());
+    order = pk_order(*source, config);
+    if (config.data.steps_per_epoch > 0)
+      order = [inner = std::move(order), n = int64_t{config.data.steps_per_epoch} * config.train.batch_size](int64_t e) {
+        auto o = inner(e);
+        if (static_cast<int64_t>(o.size()) > n) o.resize(static_cast<size_t>(n));
+        return o;
+      };
+  } else {
+    mix = std::make_unique<datasets::MixSchedule>(*source, config.train.batch_size, shard,
+                                                  static_cast<uint64_t>(config.seed), epoch_member(*source, config.data),
+                                                  config.data.steps_per_epoch);
+    order = [&mix](int64_t epoch) { return mix->epoch_order(epoch); };
+  }
+  datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed), order,
+                          shard.rank);
   const int64_t steps_per_epoch = loader.batches_per_epoch();
   const int64_t total_steps = steps_per_epoch * config.train.epochs;
   const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
@@ -144,7 +199,14 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
 
   auto backbone = backbones::make_backbone(config.model);
   if (!config.model.init_from.empty()) load_initial_weights(config.model.init_from, *backbone);
-  auto objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size());
+  std::shared_ptr<Objective> objective;
+  if (config.data.label_space == "per_source") {
+    std::vector<Branch> branches;
+    for (const auto& m : members) branches.push_back({m.name, m.identities, m.weight});
+    objective = std::make_shared<Objective>(config.loss, branches, backbone->embedding_size());
+  } else {
+    objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size());
+  }
   std::vector<at::Tensor> parameters = backbone->parameters();
   for (auto& p : objective->parameters()) parameters.push_back(p);
   torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(config.optim.lr)
@@ -174,12 +236,32 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                                        {"command", command_line}}
                                 .dump(2));
 
+  std::vector<int64_t> seen(members.size(), 0);  // images drawn from each source
+  store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
+
   JsonLines log(result.run_dir / "train.jsonl");
   ProgressLine progress;
-  std::printf("run %s (id %lld): %s; %lld steps/epoch, %lld steps, %d threads\n", result.run_dir.c_str(),
-              static_cast<long long>(result.run_id), source->describe().c_str(), static_cast<long long>(steps_per_epoch),
+  std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d threads\n", result.run_dir.c_str(),
+              static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
               static_cast<long long>(run_steps), threads);
+  for (size_t k = 0; k < members.size(); ++k)
+    std::printf("  source %s (%s): %s; share %g%s\n", members[k].name.c_str(), members[k].kind.c_str(),
+                members[k].source->describe().c_str(), members[k].share,
+                mix ? fmt::format(", {} images per epoch", mix->per_epoch(static_cast<int>(k))).c_str() : "");
+  log.write({{"event", "data"}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
   std::fflush(stdout);
+  int64_t bad_reported = 0;
+  auto report_bad_images = [&] {
+    const int64_t bad = loader.bad_images();
+    if (bad == bad_reported) return;
+    auto messages = loader.bad_image_messages();
+    for (size_t i = static_cast<size_t>(bad_reported); i < messages.size(); ++i) {
+      progress.finish();
+      std::printf("warning: skipped an unreadable image: %s\n", messages[i].c_str());
+    }
+    log.write({{"event", "bad_images"}, {"count", bad}, {"limit", config.data.max_bad_images}});
+    bad_reported = bad;
+  };
 
   StopSignals signals;
   try {
@@ -206,7 +288,10 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();
         objective->on_step(step);
-        at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels);
+        at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels, batch->origins);
+        const auto* origin = batch->origins.data_ptr<int64_t>();
+        for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
+        report_bad_images();
         loss.backward();
         optimizer.step();
         double loss_value = loss.item<double>();
@@ -241,6 +326,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           loss_count = 0;
         }
       }
+      log.write({{"event", "data"}, {"epoch", epoch}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
       bool epoch_complete = !g_stop_requested && step % steps_per_epoch == 0;
       if (epoch_complete || step == run_steps || g_stop_requested) save(epoch_complete ? epoch + 1 : epoch);
     }
@@ -259,9 +345,11 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     }
   } catch (...) {
     progress.finish();
+    store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
     store->finish_run(result.run_id, g_stop_requested ? store::RunStatus::interrupted : store::RunStatus::failed);
     throw;
   }
+  store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
   store->finish_run(result.run_id, result.interrupted ? store::RunStatus::interrupted : store::RunStatus::finished);
   result.seconds = std::chrono::duration<double>(clock::now() - started).count();
   log.write({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},

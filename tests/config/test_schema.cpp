@@ -32,7 +32,7 @@ TEST_CASE("config values reach the typed structs, overrides win", "[config]") {
                        "name: abc\n"
                        "optim:\n  lr: 0.25\n  momentum: 0.8\n"
                        "loss: {scale: 32, easy_margin: true}\n"
-                       "data:\n  format: synthetic\n  synthetic:\n    identities: 12\n"
+                       "data:\n  sources:\n    - format: synthetic\n      synthetic:\n        identities: 12\n"
                        "eval:\n  targets: [a.bin, 'b.bin']\n");
   RunConfig c = ff::train::load_run_config(path.string(), {"optim.lr=0.05", "train.batch_size=16"});
   CHECK(c.name == "abc");
@@ -40,7 +40,9 @@ TEST_CASE("config values reach the typed structs, overrides win", "[config]") {
   CHECK(c.optim.momentum == Approx(0.8));
   CHECK(c.loss.scale == Approx(32));
   CHECK(c.loss.easy_margin);
-  CHECK(c.data.synthetic.identities == 12);
+  REQUIRE(c.data.sources.size() == 1);
+  CHECK(c.data.sources[0].synthetic.identities == 12);
+  CHECK(c.data.sources[0].synthetic.images_per_identity == ff::datasets::SyntheticOptions().images_per_identity);
   CHECK(c.train.batch_size == 16);
   CHECK(c.eval.targets == std::vector<std::string>{"a.bin", "b.bin"});
   CHECK(c.loss.margin == Approx(0.5));  // untouched default
@@ -48,13 +50,43 @@ TEST_CASE("config values reach the typed structs, overrides win", "[config]") {
 
 TEST_CASE("the resolved config written to YAML loads back identically", "[config]") {
   RunConfig c = ff::train::load_run_config("", {"optim.lr=0.3", "eval.targets=[x.bin]", "name=round",
-                                                "data.format=synthetic", "loss.margin=0.3"});
+                                                "data.sources=[{format: synthetic, name: gen}, {format: folder, path: /d, share: 0.25}]",
+                                                "data.sources[0].share=0.75", "loss.margin=0.3"});
   ff::test::TempDir dir("config");
   ff::test::write_text(dir / "resolved.yaml", ff::train::to_yaml(c));
   RunConfig again = ff::train::load_run_config((dir / "resolved.yaml").string(), {});
   CHECK(ff::train::to_yaml(again) == ff::train::to_yaml(c));
   CHECK(again.optim.lr == Approx(0.3));
   CHECK(again.eval.targets == std::vector<std::string>{"x.bin"});
+  REQUIRE(again.data.sources.size() == 2);
+  CHECK(again.data.sources[0].name == "gen");
+  CHECK(again.data.sources[0].share == Approx(0.75));
+  CHECK(again.data.sources[1].path == "/d");
+}
+
+TEST_CASE("data.sources entries are checked one by one, errors naming the entry", "[config]") {
+  CHECK(load_error("data:\n  sources:\n    - format: recordo\n      path: x\n") ==
+        "FILE:3: data.sources[0].format: expected one of recordio, folder, list, synthetic, got 'recordo' (did you "
+        "mean 'recordio'?)");
+  CHECK(load_error("data:\n  sources:\n    - format: folder\n      pth: x\n") ==
+        "FILE:4: unknown key 'data.sources[0].pth' (did you mean 'data.sources[0].path'?)");
+  CHECK(load_error("data:\n  sources:\n    - {format: folder, path: a, share: 0}\n") ==
+        "FILE:3: data.sources[0].share: value out of range: expected (0, 1], got 0");
+  CHECK(load_error("data:\n  sources: x\n") == "FILE:2: data.sources: expected a list of mappings (one per entry), got 'x'");
+  CHECK(load_error("data:\n  sources: [a]\n") == "FILE:2: data.sources[0]: expected a mapping of keys, got 'a'");
+  CHECK(load_error("data:\n  sources: [{format: folder, path: a}]\n", {"data.sources[1].path=b"}) ==
+        "--set data.sources[1].path=b: data.sources[1]: expected an index below the list's length 1, got 'b'");
+  // Cross-key checks after loading.
+  CHECK(load_error("name: a\n") ==
+        "FILE: data.sources is empty: list at least one source, e.g. data.sources: [{format: folder, path: DIR}]");
+  CHECK(load_error("data:\n  sources: [{format: folder, path: a, share: 0.7}, {format: synthetic, share: 0.2}]\n") ==
+        "FILE: data.sources: shares must sum to 1, got 0.7 + 0.2 = 0.8999999999999999");
+  CHECK(load_error("data:\n  sources: [{format: recordio}]\n") ==
+        "FILE: data.sources[0].path is empty: format recordio needs the pack folder or .rec file");
+  CHECK(load_error("data:\n  sources: [{name: x, format: synthetic, share: 0.5}, {name: x, format: synthetic, share: 0.5}]\n") ==
+        "FILE: data.sources[1].name: 'x' names two sources; give each a different name");
+  CHECK(load_error("data:\n  epoch_source: real\n  sources: [{format: synthetic}]\n") ==
+        "FILE: data.epoch_source: no source is named 'real' (sources: synthetic0)");
 }
 
 TEST_CASE("unknown key names file, line and the closest valid key", "[config]") {
@@ -74,7 +106,8 @@ TEST_CASE("value out of range names the allowed range", "[config]") {
   CHECK(load_error("optim:\n  lr: -1\n") == "FILE:2: optim.lr: value out of range: expected > 0, got -1");
   CHECK(load_error("loss:\n  margin: 1.7\n") ==
         "FILE:2: loss.margin: value out of range: expected [0, 1.5707963267948966), got 1.7");
-  CHECK(load_error("data:\n  flip: 2\n") == "FILE:2: data.flip: value out of range: expected [0, 1], got 2");
+  CHECK(load_error("data:\n  augment:\n    flip:\n      p: 2\n") ==
+        "FILE:4: data.augment.flip.p: value out of range: expected [0, 1], got 2");
 }
 
 TEST_CASE("enumerated names list the choices and suggest one", "[config]") {

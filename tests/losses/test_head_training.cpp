@@ -70,7 +70,7 @@ ff::train::RunConfig config(const std::string& head) {
   const auto& dir = data().dir;
   std::vector<std::string> overrides = {
       "name=" + head, "seed=1", "output=" + (dir / "runs").string(), "model.backbone=tiny",
-      "data.root=" + (dir / "data" / "images").string(), "data.workers=1", "train.batch_size=32", "train.epochs=8",
+      "data.sources=[{format: synthetic, path: " + (dir / "data").string() + "}]", "data.workers=1", "train.batch_size=32", "train.epochs=8",
       "train.threads=2", "train.log_every=1000", "optim.lr=0.1", "optim.warmup_epochs=0.5",
       "loss.head=" + head, "loss.scale=16", "loss.margin=0.3", "eval.flip=false",
       "eval.targets=[" + (dir / "data" / "verification.bin").string() + "]"};

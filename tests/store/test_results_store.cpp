@@ -119,9 +119,9 @@ TEST_CASE("a run and its evaluations survive closing and reopening the store", "
   CHECK(store->evaluations(id + 1).empty());
 
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "1");
+  CHECK(raw.text("PRAGMA user_version") == "2");
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
 }
 
 TEST_CASE("run status moves running -> finished/failed/interrupted, and back to running only on resume", "[store]") {
@@ -179,13 +179,13 @@ TEST_CASE("a store written by a newer schema version is refused and left untouch
   {
     RawDb raw(path);
     raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
-    raw.exec("PRAGMA user_version = 2");
+    raw.exec("PRAGMA user_version = 3");
   }
   CHECK_THROWS_AS(ff::store::open_results_store(path), ff::Error);
   CHECK_THROWS_WITH(ff::store::open_results_store(path),
-                    Contains(path) && Contains("schema version 2 is newer than this FaceForge supports (1)"));
+                    Contains(path) && Contains("schema version 3 is newer than this FaceForge supports (2)"));
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "2");
+  CHECK(raw.text("PRAGMA user_version") == "3");
   CHECK(raw.text("PRAGMA journal_mode") == "delete");
 }
 
@@ -250,4 +250,49 @@ TEST_CASE("an in-memory store works for tools that need no file", "[store]") {
   store->add_evaluation(id, "final", "agedb_30", {{"accuracy", 0.98}});
   CHECK(store->evaluations(id).size() == 1);
   CHECK(store->location() == ":memory:");
+}
+
+TEST_CASE("a run's data sources are stored, replaced as a whole, and survive a version 1 store's upgrade", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  {
+    // A version 1 store as the previous FaceForge wrote it: the same tables without data_sources.
+    RawDb raw(path);
+    raw.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, config TEXT NOT NULL,"
+             " config_hash TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL,"
+             " host TEXT NOT NULL, user_name TEXT NOT NULL, command_line TEXT NOT NULL, git_commit TEXT NOT NULL,"
+             " run_dir TEXT NOT NULL)");
+    raw.exec("CREATE TABLE evaluations (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs (id),"
+             " checkpoint TEXT NOT NULL, target TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,"
+             " created_at TEXT NOT NULL)");
+    raw.exec("INSERT INTO meta VALUES ('schema_version', '1')");
+    raw.exec("INSERT INTO runs (name, config, config_hash, started_at, status, host, user_name, command_line, git_commit,"
+             " run_dir) VALUES ('old', '', '', '2026-01-01T00:00:00.000Z', 'finished', 'h', 'u', 'c', '', 'd')");
+    raw.exec("PRAGMA user_version = 1");
+  }
+  auto store = ff::store::open_results_store(path);
+  REQUIRE(store->get_run("old"));  // the old row is kept
+  const auto id = store->begin_run(sample_info("mix"));
+  ff::store::DataSourceRow real{0, "real", "real", "recordio", "/data/casia", 10572, 490623, 0, 0.7, 0};
+  ff::store::DataSourceRow synth{1, "dcface", "synthetic", "recordio", "/data/dcface", 10000, 500000, 0, 0.3, 0};
+  store->set_data_sources(id, {real, synth});
+  real.images_seen = 896;
+  synth.images_seen = 384;
+  real.share_achieved = 0.7;
+  synth.share_achieved = 0.3;
+  store->set_data_sources(id, {real, synth});
+  auto rows = store->data_sources(id);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].name == "real");
+  CHECK(rows[0].images == 490623);
+  CHECK(rows[0].images_seen == 896);
+  CHECK(rows[1].kind == "synthetic");
+  CHECK(rows[1].share == 0.3);
+  CHECK(rows[1].share_achieved == 0.3);
+  CHECK(store->data_sources(id + 1).empty());
+  CHECK_THROWS_WITH(store->set_data_sources(999, {real}), Contains("the referenced run does not exist"));
+  RawDb raw(path);
+  CHECK(raw.text("PRAGMA user_version") == "2");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
 }

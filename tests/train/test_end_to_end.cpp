@@ -31,7 +31,7 @@ void make_tiny_dataset(const fs::path& dir) {
 std::string tiny_config(const fs::path& dir) {
   return fmt::format(
       "name: tiny\nseed: 3\noutput: {0}/runs\n"
-      "data: {{format: folder, root: {0}/data/images, workers: 2}}\n"
+      "data: {{sources: [{{format: folder, path: {0}/data/images}}], workers: 2}}\n"
       "train: {{batch_size: 8, epochs: 2, max_steps: 4, log_every: 1, threads: 2}}\n"
       "optim: {{lr: 0.05, warmup_epochs: 0.5}}\n"
       "eval: {{targets: [{0}/data/verification.bin], batch_size: 16}}\n",
