@@ -98,9 +98,6 @@ struct AlignOptions {
 struct AlignReport {
   int64_t aligned = 0;            // crops written
   int64_t skipped_low_score = 0;  // entries below min_score
-  // Listed images absent on disk. A missing image is an error (align_files checks every listed
-  // image before writing anything and names them), so a returned report always holds 0 here.
-  int64_t missing = 0;
 };
 
 // Aligns every listed image into out/<same relative path>. The crop is encoded by the path's own

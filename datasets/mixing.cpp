@@ -112,6 +112,17 @@ std::unique_ptr<MixedSource> open_sources(const DataOptions& options) {
   return std::make_unique<MixedSource>(std::move(members), options.label_space == "per_source");
 }
 
+std::vector<int64_t> shard_batches(const std::vector<int64_t>& order, int batch_size, Shard shard) {
+  const int64_t per_rank = static_cast<int64_t>(order.size()) / batch_size / shard.world;
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(per_rank * batch_size));
+  for (int64_t b = 0; b < per_rank; ++b) {
+    auto first = order.begin() + (b * shard.world + shard.rank) * batch_size;
+    out.insert(out.end(), first, first + batch_size);
+  }
+  return out;
+}
+
 std::vector<std::vector<int>> batch_quotas(const std::vector<double>& shares, int batch_size, int64_t steps) {
   // Exact integer arithmetic: each share as a multiple of 2^-20 of the batch, the units adjusted so
   // they sum to the whole batch; the remainders accumulate and the largest ones get the spare slots.

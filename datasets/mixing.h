@@ -61,6 +61,10 @@ struct Shard {
   int world = 1;
 };
 
+// Rank `shard.rank`'s batches of an epoch order laid out batch after batch (P x K orders): batches
+// rank, rank + world, ...; every rank gets the same number, the remainder is dropped.
+std::vector<int64_t> shard_batches(const std::vector<int64_t>& order, int batch_size, Shard shard);
+
 // The images of each member per step: every batch holds exactly `batch_size` images, member k
 // contributing floor(B share_k) or one more, chosen by the largest accumulated remainder so that
 // after s steps member k has supplied s B share_k images to within one.

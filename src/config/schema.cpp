@@ -217,6 +217,9 @@ void Schema::unknown_key(const std::string& key, const Origin& origin) const {
         break;
       }
   }
+  if (size_t list = hint.find("[]."); list != std::string::npos)  // a list element's key, e.g. data.format
+    fail("{}: unknown key '{}' (did you mean '{}' in an entry of the list '{}'?)", origin.text(), key,
+         hint.substr(list + 3), hint.substr(0, list));
   fail("{}: unknown key '{}'{}", origin.text(), key, hint.empty() ? "" : " (did you mean '" + hint + "'?)");
 }
 

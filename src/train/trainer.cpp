@@ -175,13 +175,12 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   if (triplets) {
     if (members.size() > 1)
       fail("a triplet loss samples P x K batches from one source; data.sources lists {}", members.size());
-    order = pk_order(*source, config);
-    if (config.data.steps_per_epoch > 0)
-      order = [inner = std::move(order), n = int64_t{config.data.steps_per_epoch} * config.train.batch_size](int64_t e) {
-        auto o = inner(e);
-        if (static_cast<int64_t>(o.size()) > n) o.resize(static_cast<size_t>(n));
-        return o;
-      };
+    order = [pk = pk_order(*source, config), shard, batch = config.train.batch_size,
+             steps = int64_t{config.data.steps_per_epoch}](int64_t epoch) {
+      auto o = datasets::shard_batches(pk(epoch), batch, shard);
+      if (steps > 0 && static_cast<int64_t>(o.size()) > steps * batch) o.resize(static_cast<size_t>(steps * batch));
+      return o;
+    };
   } else {
     mix = std::make_unique<datasets::MixSchedule>(*source, config.train.batch_size, shard,
                                                   static_cast<uint64_t>(config.seed), epoch_member(*source, config.data),
@@ -349,8 +348,12 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     store->finish_run(result.run_id, g_stop_requested ? store::RunStatus::interrupted : store::RunStatus::failed);
     throw;
   }
-  store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
+  const auto rows = data_source_rows(*source, config.data, seen);
+  store->set_data_sources(result.run_id, rows);
   store->finish_run(result.run_id, result.interrupted ? store::RunStatus::interrupted : store::RunStatus::finished);
+  for (const auto& r : rows)
+    std::printf("source %s: %lld images seen, share %.3f (configured %g)\n", r.name.c_str(),
+                static_cast<long long>(r.images_seen), r.share_achieved, r.share);
   result.seconds = std::chrono::duration<double>(clock::now() - started).count();
   log.write({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},
              {"status", result.interrupted ? "interrupted" : "finished"}});

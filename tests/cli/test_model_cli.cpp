@@ -88,7 +88,7 @@ TEST_CASE("model.init_from starts training from imported weights", "[cli][train]
   // lr 1e-30 (the schema requires lr > 0): each update is far below float32 resolution of every
   // weight, so parameters stay exactly as imported (BN statistics still update).
   ff::test::write_text(dir / "ft.yaml", fmt::format("name: ft\noutput: {0}/runs\n"
-                                                    "data: {{format: folder, root: {0}/data/images}}\n"
+                                                    "data: {{sources: [{{format: folder, path: {0}/data/images}}]}}\n"
                                                     "model: {{backbone: mbf, init_from: {1}}}\n"
                                                     "optim: {{lr: 1.0e-30, momentum: 0.0, weight_decay: 0.0}}\n"
                                                     "train: {{batch_size: 8, epochs: 1, max_steps: 1, threads: 2}}\n",

@@ -72,6 +72,8 @@ TEST_CASE("data.sources entries are checked one by one, errors naming the entry"
         "FILE:4: unknown key 'data.sources[0].pth' (did you mean 'data.sources[0].path'?)");
   CHECK(load_error("data:\n  sources:\n    - {format: folder, path: a, share: 0}\n") ==
         "FILE:3: data.sources[0].share: value out of range: expected (0, 1], got 0");
+  CHECK(load_error("data:\n  format: folder\n") ==
+        "FILE:2: unknown key 'data.format' (did you mean 'format' in an entry of the list 'data.sources'?)");
   CHECK(load_error("data:\n  sources: x\n") == "FILE:2: data.sources: expected a list of mappings (one per entry), got 'x'");
   CHECK(load_error("data:\n  sources: [a]\n") == "FILE:2: data.sources[0]: expected a mapping of keys, got 'a'");
   CHECK(load_error("data:\n  sources: [{format: folder, path: a}]\n", {"data.sources[1].path=b"}) ==

@@ -268,3 +268,13 @@ TEST_CASE("source paths: a synth folder needs its synthetic.json, a folder count
   CHECK(ff::test::error_of([&] { open_sources(data); }) ==
         "data.sources[0] (folder0): image folder not found: " + (dir / "nowhere").string());
 }
+
+TEST_CASE("P x K orders are split between ranks batch by batch", "[datasets]") {
+  std::vector<int64_t> order(7 * 4);  // 7 batches of 4
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  auto r0 = shard_batches(order, 4, Shard{0, 3});
+  auto r2 = shard_batches(order, 4, Shard{2, 3});
+  CHECK(r0 == std::vector<int64_t>{0, 1, 2, 3, 12, 13, 14, 15});  // batches 0 and 3; batch 6 dropped
+  CHECK(r2 == std::vector<int64_t>{8, 9, 10, 11, 20, 21, 22, 23});  // batches 2 and 5
+  CHECK(shard_batches(order, 4, Shard{}) == order);
+}
