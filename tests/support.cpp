@@ -1,6 +1,7 @@
 // Test helpers shared by every test file.
 #include "support.h"
 
+#include "datasets/synthetic.h"
 #include "src/util/error.h"
 
 #include <sys/wait.h>
@@ -44,6 +45,16 @@ CommandResult run_command(const std::string& command) {
 }
 
 std::string python() { return "/usr/bin/python3"; }
+
+void write_small_synthetic(const fs::path& dir, int identities, int images, int seed) {
+  datasets::SyntheticOptions o;
+  o.identities = identities;
+  o.images_per_identity = images;
+  o.pair_identities = 8;
+  o.pairs = 40;
+  o.seed = seed;
+  datasets::write_synthetic_dataset(o, dir);
+}
 
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());

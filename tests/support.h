@@ -32,6 +32,10 @@ std::string python();
 
 void write_text(const std::filesystem::path& path, const std::string& text);
 
+// A small `faceforge data synth` folder: `identities` x `images` training images, and 40 held-out
+// pairs over 8 identities (verification.bin).
+void write_small_synthetic(const std::filesystem::path& dir, int identities, int images, int seed);
+
 // The ff::Error message of f(); throws std::runtime_error (failing the test) when f() throws none.
 std::string error_of(const std::function<void()>& f);
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backbones/backbone_options.h"
+#include "datasets/alignment.h"
 #include "src/bench/data_bench.h"
 #include "src/bench/head_bench.h"
 
@@ -61,12 +62,7 @@ struct DataInspectArgs {
 int run_data_inspect(const DataInspectArgs& args);
 
 struct DataAlignArgs {
-  std::string landmarks;
-  std::string format = "auto";  // ijb | rfw | csv | auto
-  std::string images;           // folder the landmark file's paths are relative to
-  std::string out;
-  double min_score = 0;         // skip faces whose landmark score is lower
-  int quality = 95;
+  datasets::AlignOptions options;
 };
 int run_data_align(const DataAlignArgs& args);
 

@@ -81,20 +81,14 @@ int run_data_inspect(const DataInspectArgs& args) {
 }
 
 int run_data_align(const DataAlignArgs& args) {
-  datasets::AlignOptions o;
-  o.landmarks = args.landmarks;
-  o.format = args.format;
-  o.images = args.images;
-  o.out = args.out;
-  o.min_score = args.min_score;
-  o.jpeg_quality = args.quality;
+  const datasets::AlignOptions& o = args.options;
   ProgressLine progress;
   auto r = datasets::align_files(o, [&](int64_t done, int64_t total) {
     if (done % 100 == 0 || done == total) progress.update(fmt::format("aligned {}/{}", done, total));
   });
   progress.finish();
   std::printf("aligned %lld images into %s (%lld skipped: score below %g)\n", static_cast<long long>(r.aligned),
-              args.out.c_str(), static_cast<long long>(r.skipped_low_score), args.min_score);
+              o.out.c_str(), static_cast<long long>(r.skipped_low_score), o.min_score);
   return 0;
 }
 

@@ -85,12 +85,12 @@ int main(int argc, char** argv) {
   inspect_cmd->callback([&] { exit_code = ff::cli::run_data_inspect(inspect); });
   ff::cli::DataAlignArgs align;
   auto* align_cmd = data_cmd->add_subcommand("align", "Warp faces onto the ArcFace 112x112 template from 5-point landmarks");
-  align_cmd->add_option("--landmarks", align.landmarks, "Landmarks file (IJB name_5pts_score, RFW lmk or CSV)")->required();
-  align_cmd->add_option("--landmarks-format", align.format, "Landmarks format")->check(CLI::IsMember({"auto", "ijb", "rfw", "csv"}))->capture_default_str();
-  align_cmd->add_option("--images", align.images, "Folder the landmark file's paths are relative to")->required();
-  align_cmd->add_option("--out", align.out, "Output folder (same relative paths)")->required();
-  align_cmd->add_option("--min-score", align.min_score, "Skip faces whose landmark score is lower")->capture_default_str();
-  align_cmd->add_option("--quality", align.quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
+  align_cmd->add_option("--landmarks", align.options.landmarks, "Landmarks file (IJB name_5pts_score, RFW lmk or CSV)")->required();
+  align_cmd->add_option("--landmarks-format", align.options.format, "Landmarks format")->check(CLI::IsMember({"auto", "ijb", "rfw", "csv"}))->capture_default_str();
+  align_cmd->add_option("--images", align.options.images, "Folder the landmark file's paths are relative to")->required();
+  align_cmd->add_option("--out", align.options.out, "Output folder (same relative paths)")->required();
+  align_cmd->add_option("--min-score", align.options.min_score, "Skip faces whose landmark score is lower")->capture_default_str();
+  align_cmd->add_option("--quality", align.options.jpeg_quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
   align_cmd->callback([&] { exit_code = ff::cli::run_data_align(align); });
 
   auto* results_cmd = app.add_subcommand("results", "Query the results store");

@@ -8,7 +8,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "datasets/alignment.h"
-#include "datasets/synthetic.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -23,12 +22,7 @@ nlohmann::json json_line(const std::string& output) {
 
 TEST_CASE("data pack, inspect and index round-trip a folder through a RecordIO pack", "[cli][datasets]") {
   ff::test::TempDir dir("data-cli");
-  ff::datasets::SyntheticOptions o;
-  o.identities = 5;
-  o.images_per_identity = 3;
-  o.pair_identities = 8;
-  o.pairs = 20;
-  ff::datasets::write_synthetic_dataset(o, dir / "syn");
+  ff::test::write_small_synthetic(dir / "syn", 5, 3, 0);
   ff::test::write_text(dir / "syn" / "images" / "00001" / "999.jpg", "truncated");
   const std::string ff = ff::test::faceforge_binary();
 

@@ -9,7 +9,6 @@
 #include "backbones/backbone.h"
 #include "backbones/state_dict.h"
 #include "backbones/weights_file.h"
-#include "datasets/synthetic.h"
 #include "src/train/checkpoint.h"
 #include "support.h"
 #include "backbones/reference.h"
@@ -77,12 +76,7 @@ TEST_CASE("model import and export move weights between PyTorch files and run fo
 TEST_CASE("model.init_from starts training from imported weights", "[cli][train][slow]") {
   const std::string ff = ff::test::faceforge_binary();
   ff::test::TempDir dir("init_from");
-  ff::datasets::SyntheticOptions data;
-  data.identities = 4;
-  data.images_per_identity = 4;
-  data.pair_identities = 8;
-  data.pairs = 20;
-  ff::datasets::write_synthetic_dataset(data, dir / "data");
+  ff::test::write_small_synthetic(dir / "data", 4, 4, 0);
   const std::string weights = (dir / "start.pt").string();
   ff::test::reference_backbones("save-random mbf 4 " + weights);
   // lr 1e-30 (the schema requires lr > 0): each update is far below float32 resolution of every

@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "backbones/backbone.h"
-#include "datasets/synthetic.h"
 #include "src/store/results_store.h"
 #include "src/train/checkpoint.h"
 #include "src/train/trainer.h"
@@ -19,13 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 void make_tiny_dataset(const fs::path& dir) {
-  ff::datasets::SyntheticOptions o;
-  o.identities = 6;
-  o.images_per_identity = 4;
-  o.pair_identities = 8;
-  o.pairs = 40;
-  o.seed = 11;
-  ff::datasets::write_synthetic_dataset(o, dir);
+  ff::test::write_small_synthetic(dir, 6, 4, 11);
 }
 
 std::string tiny_config(const fs::path& dir) {

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "backbones/backbone.h"
-#include "datasets/synthetic.h"
 #include "src/store/results_store.h"
 #include "src/train/run_config.h"
 #include "src/train/trainer.h"
@@ -20,13 +19,7 @@ namespace fs = std::filesystem;
 TEST_CASE("a real + synthetic run with per-source classifiers records what each source supplied", "[train][slow]") {
   ff::backbones::register_builtin_backbones();
   ff::test::TempDir dir("mixed");
-  ff::datasets::SyntheticOptions real;
-  real.identities = 6;
-  real.images_per_identity = 5;
-  real.pair_identities = 8;
-  real.pairs = 40;
-  real.seed = 21;
-  ff::datasets::write_synthetic_dataset(real, dir / "real");
+  ff::test::write_small_synthetic(dir / "real", 6, 5, 21);
   ff::test::write_text(
       dir / "mixed.yaml",
       fmt::format("name: mixed\nseed: 2\noutput: {0}/runs\n"
