@@ -7,8 +7,10 @@
 #include <set>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "datasets/alignment.h"
 #include "datasets/image_list.h"
 #include "datasets/loader.h"
 #include "datasets/mixing.h"
@@ -277,4 +279,56 @@ TEST_CASE("P x K orders are split between ranks batch by batch", "[datasets]") {
   CHECK(r0 == std::vector<int64_t>{0, 1, 2, 3, 12, 13, 14, 15});  // batches 0 and 3; batch 6 dropped
   CHECK(r2 == std::vector<int64_t>{8, 9, 10, 11, 20, 21, 22, 23});  // batches 2 and 5
   CHECK(shard_batches(order, 4, Shard{}) == order);
+}
+
+TEST_CASE("in-pipeline alignment warps each image with its listed landmarks", "[datasets]") {
+  ff::test::TempDir dir("aligned");
+  fs::create_directories(dir / "faces" / "id00");
+  // Dots where the template points land after scaling by 1.5 and shifting by (30, 12).
+  cv::Mat image(250, 250, CV_8UC3, cv::Scalar(0, 0, 0));
+  std::string points;
+  for (const auto& pt : kArcFaceTemplate) {
+    cv::Point2d q(1.5 * pt.x + 30, 1.5 * pt.y + 12);
+    cv::circle(image, q, 2, cv::Scalar(255, 255, 255), cv::FILLED);
+    points += fmt::format(",{},{}", q.x, q.y);
+  }
+  cv::imwrite((dir / "faces" / "id00" / "0.png").string(), image);
+  cv::imwrite((dir / "faces" / "id00" / "1.png").string(), image);
+  ff::test::write_text(dir / "lm.csv", "id00/0.png" + points + "\nid00/1.png" + points + "\n");
+  DataOptions data;
+  SourceOptions o;
+  o.format = "folder";
+  o.path = (dir / "faces").string();
+  o.landmarks = (dir / "lm.csv").string();
+  data.sources = {o};
+  auto source = open_sources(data);
+  cv::Mat out;
+  source->load(1, out);
+  REQUIRE(out.rows == 112);
+  for (const auto& pt : kArcFaceTemplate)
+    CHECK(out.at<cv::Vec3b>(static_cast<int>(std::lround(pt.y)), static_cast<int>(std::lround(pt.x)))[1] > 150);
+  // An image without landmarks is found when the source opens.
+  cv::imwrite((dir / "faces" / "id00" / "2.png").string(), image);
+  CHECK_THAT(ff::test::error_of([&] { open_sources(data); }),
+             Catch::Contains("has no landmarks for id00/2.png"));
+}
+
+TEST_CASE("augmentation draws depend on rank and epoch and repeat exactly for the same ones", "[datasets]") {
+  DataOptions data;
+  data.sources = {synthetic("s", 4, 4, 1.0)};
+  data.augment.crop.p = 1;
+  data.augment.erase.p = 1;
+  data.workers = 2;
+  auto source = open_sources(data);
+  std::vector<int64_t> order(16);
+  for (int64_t i = 0; i < 16; ++i) order[static_cast<size_t>(i)] = i;  // same images for every loader
+  auto first_batch = [&](int rank, int64_t epoch) {
+    Loader loader(*source, 8, data, 5, [&](int64_t) { return order; }, rank);
+    loader.start_epoch(epoch);
+    return loader.next()->images.clone();
+  };
+  auto a = first_batch(0, 0);
+  CHECK(torch::equal(a, first_batch(0, 0)));
+  CHECK_FALSE(torch::equal(a, first_batch(1, 0)));
+  CHECK_FALSE(torch::equal(a, first_batch(0, 1)));
 }
