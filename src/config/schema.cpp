@@ -259,11 +259,12 @@ nlohmann::json Schema::to_json() const {
 }
 
 std::string Schema::to_yaml() const {
-  // JSON scalars are valid YAML scalars; sections follow registration order.
+  // JSON scalars are valid YAML scalars; sections follow registration order; a list of mappings
+  // becomes a block sequence, each element's keys in its own schema's order.
   std::string out;
   std::vector<std::string> open;  // current section path
   for (const auto& e : entries_) {
-    auto parts = split(e.key, '.');
+    auto parts = split(prefix_.empty() ? e.key : e.key.substr(prefix_.size() + 1), '.');
     size_t common = 0;
     while (common < open.size() && common + 1 < parts.size() && open[common] == parts[common]) ++common;
     open.resize(common);
@@ -271,7 +272,21 @@ std::string Schema::to_yaml() const {
       out += std::string(2 * i, ' ') + parts[i] + ":\n";
       open.push_back(parts[i]);
     }
-    out += std::string(2 * (parts.size() - 1), ' ') + parts.back() + ": " + e.current().dump() + "\n";
+    const std::string indent(2 * (parts.size() - 1), ' ');
+    std::vector<std::string> items = e.items_yaml ? e.items_yaml() : std::vector<std::string>{};
+    if (!e.items_yaml || items.empty()) {
+      out += indent + parts.back() + ": " + e.current().dump() + "\n";
+      continue;
+    }
+    out += indent + parts.back() + ":\n";
+    for (const auto& item : items) {
+      bool first = true;
+      for (const auto& line : split(item, '\n')) {
+        if (line.empty()) continue;
+        out += indent + (first ? "  - " : "    ") + line + "\n";
+        first = false;
+      }
+    }
   }
   return out;
 }

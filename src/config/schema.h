@@ -41,6 +41,7 @@ struct Entry {
   // and a writer for one field of one element ("data.sources[1].root" from a --set override).
   std::vector<Entry> element_entries;
   std::function<void(size_t index, const std::string& field_key, const Value&)> assign_item;
+  std::function<std::vector<std::string>()> items_yaml;  // each element as YAML, keys in schema order
 };
 
 // "FILE:3: key: expected <expected>, got <what the value is>" as an ff::Error.
@@ -74,7 +75,7 @@ class Schema {
   std::vector<std::string> keys() const;  // list elements' keys appear as "data.sources[].format"
 
   nlohmann::json to_json() const;   // nested object of current values (keys relative to the prefix)
-  std::string to_yaml() const;      // the resolved configuration, loadable again
+  std::string to_yaml() const;      // the resolved configuration, loadable again (keys relative to the prefix)
   std::string to_markdown() const;  // key | type | default | meaning table for docs/config.md
 
  private:
@@ -124,6 +125,15 @@ Schema& Schema::add_list(std::string key, std::vector<T>& field, std::string doc
     Schema element(name);
     bind(element, field[index]);
     element.set(name + "." + field_key, v);
+  };
+  e.items_yaml = [k, &field, bind] {
+    std::vector<std::string> items;
+    for (auto& item : field) {
+      Schema element(k + "[]");
+      bind(element, item);
+      items.push_back(element.to_yaml());
+    }
+    return items;
   };
   e.current = [k, &field, bind] {
     nlohmann::json items = nlohmann::json::array();

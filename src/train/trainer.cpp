@@ -243,10 +243,13 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d threads\n", result.run_dir.c_str(),
               static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
               static_cast<long long>(run_steps), threads);
-  for (size_t k = 0; k < members.size(); ++k)
-    std::printf("  source %s (%s): %s; share %g%s\n", members[k].name.c_str(), members[k].kind.c_str(),
-                members[k].source->describe().c_str(), members[k].share,
-                mix ? fmt::format(", {} images per epoch", mix->per_epoch(static_cast<int>(k))).c_str() : "");
+  for (size_t k = 0; k < members.size(); ++k) {
+    const auto& m = members[k];
+    const bool capped = m.source->size() != static_cast<int64_t>(m.records.size());
+    std::printf("  source %s (%s): %s%s; share %g%s\n", m.name.c_str(), m.kind.c_str(), m.source->describe().c_str(),
+                capped ? fmt::format(", capped to {} identities, {} images", m.identities, m.records.size()).c_str() : "",
+                m.share, mix ? fmt::format(", {} images per epoch", mix->per_epoch(static_cast<int>(k))).c_str() : "");
+  }
   log.write({{"event", "data"}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
   std::fflush(stdout);
   int64_t bad_reported = 0;
