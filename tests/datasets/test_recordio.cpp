@@ -101,7 +101,7 @@ TEST_CASE("recordio: a Python-written insightface pack with a header record", "[
   CHECK(by_file.label(8) == 2);
 }
 
-TEST_CASE("recordio: a header record worded as [first image key, end key) also opens", "[datasets]") {
+TEST_CASE("recordio: a header record naming the first image key and the end key also opens", "[datasets]") {
   ff::test::TempDir dir("recordio-first-end");
   json manifest = python_write(dir.path(), "--header --header-form first-end");
   REQUIRE(manifest["header"] == json::array({1.0, 10.0}));
