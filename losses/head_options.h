@@ -49,6 +49,12 @@ struct LossWeights {
   double triplet = 0.0;  // weight of the triplet loss added to a margin head (head triplet: 1)
 };
 
+// Partial FC (losses/partial_fc.h): the classifier split over the ranks and sampled.
+struct PartialFCOptions {
+  double sample_rate = 1.0;   // share of each rank's classes scored per step (positives always kept)
+  bool sparse_update = true;  // only sampled centres (and their momentum) change in a step
+};
+
 struct HeadOptions {
   std::string head = "arcface";
   double scale = 64.0;       // s
@@ -65,6 +71,7 @@ struct HeadOptions {
   AdaFaceOptions adaface;
   TripletLossOptions triplet;
   LossWeights weights;
+  PartialFCOptions partial_fc;
 };
 
 void bind_schema(config::Schema& schema, HeadOptions& options);

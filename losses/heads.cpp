@@ -99,6 +99,12 @@ void bind_schema(config::Schema& s, HeadOptions& o) {
   s.add("loss.adaface.momentum", o.adaface.momentum, "adaface: EMA rate of the norm statistics", Bounds::half_open(1e-9, 1));
   s.add("loss.triplet.mining", o.triplet.mining, "triplet: mining strategy", {"batch_all", "batch_hard", "semi_hard"});
   s.add("loss.triplet.margin", o.triplet.margin, "triplet: margin α on squared L2 distances", Bounds::greater_than(0));
+  s.add("loss.partial_fc.sample_rate", o.partial_fc.sample_rate,
+        "Partial FC: share of each rank's classes in a step's softmax (every positive kept; 1 = all)",
+        Bounds{0, 1, true, false});
+  s.add("loss.partial_fc.sparse_update", o.partial_fc.sparse_update,
+        "Partial FC: only sampled centres and their momentum change per step (false: momentum and weight decay touch every "
+        "centre, as insightface's v2)");
   s.add("loss.weights.margin", o.weights.margin, "weight of the margin-head loss in the sum", Bounds::at_least(0));
   s.add("loss.weights.triplet", o.weights.triplet,
         "weight of the triplet loss added to a margin head (0 = off; head triplet uses it alone)", Bounds::at_least(0));

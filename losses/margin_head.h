@@ -39,7 +39,16 @@ class MarginHead : public torch::nn::Module {
   // Non-target cosines above this threshold are zeroed before the margin (0 = off).
   void set_interclass_filtering_threshold(double threshold) { interclass_threshold_ = threshold; }
 
+  // Partial FC: each rank holds only some rows' targets, but some heads need every row's target
+  // cosine (CurricularFace: t over the whole batch, and hard negatives judged against each row's
+  // own target even when another rank holds it). Such heads say so; the caller then hands them
+  // the target cosine of every row [B] (NaN for rows no classifier scores) before forward.
+  virtual bool uses_batch_targets() const { return false; }
+  void set_batch_targets(at::Tensor target_cosines) { batch_targets_ = std::move(target_cosines); }
+
  protected:
+  at::Tensor batch_targets_;  // consumed (and cleared) by the next forward of such a head
+
   virtual at::Tensor logits(const at::Tensor& cosine, const at::Tensor& labels, const at::Tensor& norms) = 0;
 
  private:

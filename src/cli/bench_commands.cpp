@@ -1,12 +1,29 @@
-// `faceforge bench model | heads | data`: print throughput, append a JSON line, and report ratios
-// against PyTorch's run of the same work when a reference interpreter is given.
-#include <cstdio>
+// `faceforge bench model | heads | pfc | data`: print throughput (and Partial FC's memory), append JSON
+// lines, and report ratios against PyTorch's run of the same work when a reference interpreter is given.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "src/bench/head_bench.h"
 #include "src/bench/model_bench.h"
+#include "src/bench/pfc_bench.h"
 #include "src/cli/commands.h"
+#include "src/dist/launcher.h"
+#include "src/dist/rendezvous.h"
+#include "src/dist/world.h"
+#include "src/util/error.h"
 #include "src/util/progress.h"
 #include "src/util/torch_compat.h"
 
@@ -68,6 +85,102 @@ int run_bench_heads(const BenchHeadsArgs& args) {
     j["heads"][r.head] = {{"steps_per_s", r.steps_per_s}, {"relative_to_softmax", r.relative_to_softmax}};
   }
   if (!args.json.empty()) JsonLines(args.json).write(j);
+  return 0;
+}
+
+namespace {
+
+// A loopback port nobody listens on now, for the workers' rendezvous: the usual 29500 may belong to a
+// training run or another benchmark on the same machine.
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) fail("bench pfc: cannot open a socket to find a free port: {}", std::strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!ok) fail("bench pfc: cannot find a free loopback port: {}", std::strerror(error));
+  return ntohs(address.sin_port);
+}
+
+// The workers' command line: this binary and the same options, so each worker measures exactly what
+// the user asked for (RANK in their environment keeps them from launching again).
+std::vector<std::string> pfc_worker_command(const BenchPfcArgs& args) {
+  const bench::PfcBenchOptions& o = args.options;
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error || self.empty()) fail("bench pfc: cannot resolve /proc/self/exe to start the workers: {}", error.message());
+  std::vector<std::string> command = {self.string(), "bench", "pfc",
+                                      "--classes", std::to_string(o.classes),
+                                      "--dim", std::to_string(o.dim),
+                                      "--world", std::to_string(o.world),
+                                      "--sample-rate", fmt::format("{}", o.sample_rate),  // shortest text that reads back exactly
+                                      "--batch", std::to_string(o.batch),
+                                      "--iters", std::to_string(o.iters),
+                                      "--warmup", std::to_string(o.warmup),
+                                      "--threads", std::to_string(o.threads)};
+  if (!o.backbone.empty()) command.insert(command.end(), {"--backbone", o.backbone});
+  if (!o.sparse_update) command.emplace_back("--dense");
+  if (!args.json.empty()) command.insert(command.end(), {"--json", args.json});
+  return command;
+}
+
+}  // namespace
+
+int run_bench_pfc(const BenchPfcArgs& args) {
+  bench::PfcBenchOptions o = args.options;
+  if (o.world < 1) fail("bench pfc: --world must be >= 1, got {}", o.world);
+  const dist::Rendezvous rendezvous = dist::rendezvous_from_env();
+  if (rendezvous.launcher == "none" && o.world > 1) {
+    dist::LaunchOptions launch;
+    launch.nproc_per_node = o.world;
+    launch.master = fmt::format("127.0.0.1:{}", free_local_port());
+    launch.command = pfc_worker_command(args);
+    return dist::launch(launch);
+  }
+  auto world = dist::World::connect(rendezvous, dist::DistOptions{});
+  o.world = world->size();  // a launcher's WORLD_SIZE wins over --world
+  if (o.threads <= 0) {
+    // Share the cores among the ranks on this machine, not the whole world (several nodes).
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.threads = std::max(1, cores / std::max(1, rendezvous.local_world));
+  }
+  const bench::PfcBenchRank r = bench::bench_pfc_rank(o, *world);
+  std::printf("rank %d: %lld classes, %lld sampled, centres %.1f MiB, logits %.1f MiB, peak %.0f MiB, head step %.1f ms, "
+              "full step %.1f ms\n",
+              r.rank, static_cast<long long>(r.local_classes), static_cast<long long>(r.sampled), r.centre_mib,
+              r.logits_mib, r.peak_rss_mib, r.head_step_ms, r.full_step_ms);
+  std::fflush(stdout);
+  if (!args.json.empty()) {
+    nlohmann::json j = {{"bench", "pfc"},
+                        {"rank", r.rank},
+                        {"world", o.world},
+                        {"classes", o.classes},
+                        {"dim", o.dim},
+                        {"sample_rate", o.sample_rate},
+                        {"sparse_update", o.sparse_update},
+                        {"batch", o.batch},
+                        {"backbone", o.backbone},
+                        {"iters", o.iters},
+                        {"warmup", o.warmup},
+                        {"threads", o.threads},
+                        {"local_classes", r.local_classes},
+                        {"sampled", r.sampled},
+                        {"centre_mib", r.centre_mib},
+                        {"logits_mib", r.logits_mib},
+                        {"peak_rss_mib", r.peak_rss_mib},
+                        {"head_step_ms", r.head_step_ms},
+                        {"full_step_ms", r.full_step_ms},
+                        {"head_step_cpu_ms", r.head_step_cpu_ms},
+                        {"full_step_cpu_ms", r.full_step_cpu_ms},
+                        {"libtorch", compat::torch_version()}};
+    JsonLines(args.json).write(j);
+  }
   return 0;
 }
 

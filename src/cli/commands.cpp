@@ -46,9 +46,11 @@ std::optional<store::RunRow> find_run(store::ResultsStore& store, const std::str
 int run_train(const TrainArgs& args) {
   std::vector<std::string> overrides = args.overrides;
   if (!args.output.empty()) overrides.push_back("output=" + args.output);
+  if (!args.resume.empty()) overrides.push_back("train.resume=" + args.resume);
   train::RunConfig config = train::load_run_config(args.config, overrides);
   backbones::register_builtin_backbones();
   train::TrainResult result = train::train(config, args.command_line);
+  if (result.rank != 0) return result.interrupted ? 130 : 0;  // rank 0 reports for the run
   std::printf("\n");
   for (const auto& report : result.evaluations) print_report(report);
   std::printf("run folder: %s\nresults db: %s (run %lld)\nsteps: %lld, final loss %.4f, %.1f s%s\n",

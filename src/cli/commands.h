@@ -8,6 +8,8 @@
 #include "datasets/alignment.h"
 #include "src/bench/data_bench.h"
 #include "src/bench/head_bench.h"
+#include "src/bench/pfc_bench.h"
+#include "src/dist/launcher.h"
 
 namespace ff::cli {
 
@@ -15,9 +17,16 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;  // --set key=value
   std::string output;                  // --output (replaces config `output`)
+  std::string resume;                  // --resume (sets train.resume)
   std::string command_line;
 };
 int run_train(const TrainArgs& args);
+
+struct LaunchArgs {
+  dist::LaunchOptions options;  // options.command: the faceforge subcommand and its arguments (after `--`)
+};
+// Runs `options.command` as workers of this same faceforge binary (see dist::launch).
+int run_launch(const LaunchArgs& args);
 
 struct EvalArgs {
   std::string run;                   // run folder or checkpoint file
@@ -128,6 +137,14 @@ struct BenchHeadsArgs {
   std::string json;  // append the result as a JSON line here
 };
 int run_bench_heads(const BenchHeadsArgs& args);
+
+struct BenchPfcArgs {
+  bench::PfcBenchOptions options;
+  std::string json;  // append one JSON line per rank here
+};
+// Without a launcher's RANK and with --world > 1, starts the workers itself (dist::launch) and returns
+// their exit code; otherwise runs this rank's part.
+int run_bench_pfc(const BenchPfcArgs& args);
 
 struct BenchDataArgs {
   bench::DataBenchOptions options;

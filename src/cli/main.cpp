@@ -39,7 +39,22 @@ int main(int argc, char** argv) {
   train_cmd->add_option("config", train.config, "YAML config file")->required();
   train_cmd->add_option("--set", train.overrides, "Override a config key: --set optim.lr=0.05 (repeatable)");
   train_cmd->add_option("--output", train.output, "Output root for the run folder and results.db");
+  train_cmd->add_option("--resume", train.resume,
+                        "Continue a run folder (its newest checkpoint) or checkpoint, on any number of ranks");
   train_cmd->callback([&] { exit_code = ff::cli::run_train(train); });
+
+  ff::cli::LaunchArgs launch;
+  auto* launch_cmd = app.add_subcommand("launch", "Start N local workers (torchrun-style environment) running a faceforge subcommand");
+  launch_cmd->add_option("--nproc-per-node", launch.options.nproc_per_node, "Workers on this node (one per GPU)")->required();
+  launch_cmd->add_option("--nnodes", launch.options.nnodes, "Nodes in the run")->capture_default_str();
+  launch_cmd->add_option("--node-rank", launch.options.node_rank, "This node's index, 0..nnodes-1")->capture_default_str();
+  launch_cmd->add_option("--master", launch.options.master, "HOST:PORT where rank 0 listens")->capture_default_str();
+  launch_cmd->add_option("--kill-grace", launch.options.kill_grace_seconds,
+                         "Seconds the other workers get after one fails, before SIGTERM (and again before SIGKILL)")
+      ->capture_default_str();
+  launch_cmd->add_option("command", launch.options.command,
+                         "The workers' subcommand, after `--`: -- train config.yaml --set optim.lr=0.1");
+  launch_cmd->callback([&] { exit_code = ff::cli::run_launch(launch); });
 
   ff::cli::EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a run folder or checkpoint on verification packs (.bin)");
@@ -161,6 +176,22 @@ int main(int argc, char** argv) {
   bench_heads_cmd->add_option("--threads", bench_heads.options.threads, "Threads (0 = all cores)")->capture_default_str();
   bench_heads_cmd->add_option("--json", bench_heads.json, "Append the result as a JSON line to this file");
   bench_heads_cmd->callback([&] { exit_code = ff::cli::run_bench_heads(bench_heads); });
+  ff::cli::BenchPfcArgs bench_pfc;
+  auto* bench_pfc_cmd = bench_cmd->add_subcommand("pfc", "Partial FC per rank: centre, logits and peak memory, head and full step times");
+  bench_pfc_cmd->add_option("--classes", bench_pfc.options.classes, "Classes (split over the ranks)")->capture_default_str();
+  bench_pfc_cmd->add_option("--dim", bench_pfc.options.dim, "Embedding size")->capture_default_str();
+  bench_pfc_cmd->add_option("--world", bench_pfc.options.world, "Ranks; started here as local workers unless RANK is set")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  bench_pfc_cmd->add_option("--sample-rate", bench_pfc.options.sample_rate, "Share of each rank's classes scored per step")
+      ->capture_default_str();
+  bench_pfc_cmd->add_option("--backbone", bench_pfc.options.backbone, "Also time full steps with this backbone (e.g. mbf)");
+  bench_pfc_cmd->add_option("--batch", bench_pfc.options.batch, "Images per rank")->capture_default_str();
+  bench_pfc_cmd->add_option("--iters", bench_pfc.options.iters, "Timed steps")->capture_default_str();
+  bench_pfc_cmd->add_option("--warmup", bench_pfc.options.warmup, "Untimed steps first")->capture_default_str();
+  bench_pfc_cmd->add_option("--threads", bench_pfc.options.threads, "Threads per rank (0 = cores / local ranks)")->capture_default_str();
+  bench_pfc_cmd->add_flag("!--dense", bench_pfc.options.sparse_update, "Momentum and weight decay move every centre each step");
+  bench_pfc_cmd->add_option("--json", bench_pfc.json, "Append one JSON line per rank to this file");
+  bench_pfc_cmd->callback([&] { exit_code = ff::cli::run_bench_pfc(bench_pfc); });
 
   ff::cli::BenchDataArgs bench_data;
   auto* bench_data_cmd = bench_cmd->add_subcommand("data", "Decoded + augmented images/s of the training loader");

@@ -16,7 +16,8 @@ namespace ff::store {
 inline constexpr int kSchemaVersion = 2;
 
 // Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
-// resume_run() takes a failed or interrupted run back to running (a resumed training job).
+// resume_run() takes a failed, interrupted or finished run back to running (a resumed or
+// extended training job).
 enum class RunStatus { running, finished, failed, interrupted };
 
 // "running", "finished", "failed", "interrupted": the strings stored in the runs table.
@@ -86,7 +87,7 @@ class ResultsStore {
   // Refused for an unknown id, for status running, and for a run that is not running.
   virtual void finish_run(std::int64_t run_id, RunStatus status) = 0;
 
-  // Moves a failed or interrupted run back to running and clears ended_at.
+  // Moves a failed, interrupted or finished run back to running and clears ended_at.
   virtual void resume_run(std::int64_t run_id) = 0;
 
   // Writes all `metrics` of one evaluation in one transaction with one created_at. Refused, with

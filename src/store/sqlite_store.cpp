@@ -246,7 +246,8 @@ class SqliteStore final : public ResultsStore {
   }
 
   void resume_run(std::int64_t run_id) override {
-    transition(run_id, {RunStatus::failed, RunStatus::interrupted}, RunStatus::running, "resume");
+    // A finished run may be continued too (train.resume from it: more epochs, or past max_steps).
+    transition(run_id, {RunStatus::failed, RunStatus::interrupted, RunStatus::finished}, RunStatus::running, "resume");
   }
 
   void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,

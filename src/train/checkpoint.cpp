@@ -8,6 +8,8 @@
 
 #include "backbones/state_dict.h"
 #include "backbones/weights_file.h"
+#include "src/dist/world.h"
+#include "src/train/objective.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
@@ -15,19 +17,80 @@ namespace ff::train {
 
 namespace fs = std::filesystem;
 
-void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, torch::nn::Module& classifier,
-                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters) {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive backbone_archive, classifier_archive, optimizer_archive;
-  backbone.save(backbone_archive);
-  classifier.save(classifier_archive);
-  optimizer.save(optimizer_archive);
-  archive.write("backbone", backbone_archive);
-  archive.write("classifier", classifier_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("step", torch::tensor(counters.step));
-  archive.write("epoch", torch::tensor(counters.epoch));
-  write_atomically(path, [&](const fs::path& temp) { archive.save_to(temp.string()); });
+fs::path classifier_shard_path(const fs::path& checkpoint, int rank, int world) {
+  return checkpoint.parent_path() /
+         fmt::format("{}.classifier-{}-of-{}.pt", checkpoint.stem().string(), rank, world);
+}
+
+void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, const Objective& objective,
+                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world) {
+  {
+    torch::serialize::OutputArchive shard;
+    objective.save_shards(shard);
+    write_atomically(classifier_shard_path(path, world.rank(), world.size()),
+                     [&](const fs::path& temp) { shard.save_to(temp.string()); });
+  }
+  world.barrier();  // every shard is on disk before the main file says the checkpoint exists
+  if (world.is_main()) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive backbone_archive, optimizer_archive;
+    backbone.save(backbone_archive);
+    optimizer.save(optimizer_archive);
+    archive.write("backbone", backbone_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("step", torch::tensor(counters.step));
+    archive.write("epoch", torch::tensor(counters.epoch));
+    archive.write("batch_in_epoch", torch::tensor(counters.batch_in_epoch));
+    archive.write("world_size", torch::tensor(int64_t{world.size()}));
+    archive.write("global_batch", torch::tensor(counters.global_batch));
+    write_atomically(path, [&](const fs::path& temp) { archive.save_to(temp.string()); });
+  }
+  world.barrier();
+}
+
+CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& backbone, Objective& objective,
+                                   torch::optim::Optimizer& optimizer) {
+  if (!fs::exists(path)) fail("checkpoint not found: {}", path.string());
+  CheckpointCounters counters;
+  auto read_int = [](torch::serialize::InputArchive& a, const char* key) {
+    at::Tensor t;
+    a.read(key, t);
+    return t.item<int64_t>();
+  };
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    torch::serialize::InputArchive backbone_archive, optimizer_archive;
+    archive.read("backbone", backbone_archive);
+    backbone.load(backbone_archive);
+    archive.read("optimizer", optimizer_archive);
+    optimizer.load(optimizer_archive);
+    counters.step = read_int(archive, "step");
+    counters.epoch = read_int(archive, "epoch");
+    counters.batch_in_epoch = read_int(archive, "batch_in_epoch");
+    counters.world_size = read_int(archive, "world_size");
+    counters.global_batch = read_int(archive, "global_batch");
+  } catch (const c10::Error& e) {
+    fail("cannot resume from {}: {} (a checkpoint written by faceforge train is needed)", path.string(),
+         e.what_without_backtrace());
+  }
+  std::vector<torch::serialize::InputArchive> shards(static_cast<size_t>(counters.world_size));
+  for (int r = 0; r < counters.world_size; ++r) {
+    fs::path shard = classifier_shard_path(path, r, static_cast<int>(counters.world_size));
+    if (!fs::exists(shard)) fail("checkpoint {} was written by {} ranks but {} is missing", path.string(),
+                                 counters.world_size, shard.string());
+    try {
+      shards[static_cast<size_t>(r)].load_from(shard.string());
+    } catch (const c10::Error& e) {
+      fail("cannot read classifier shard {}: {}", shard.string(), e.what_without_backtrace());
+    }
+  }
+  try {
+    objective.load_shards(shards);
+  } catch (const c10::Error& e) {
+    fail("classifier shards of {} do not fit this run's loss.* settings: {}", path.string(), e.what_without_backtrace());
+  }
+  return counters;
 }
 
 void save_backbone_checkpoint(const fs::path& path, torch::nn::Module& backbone) {

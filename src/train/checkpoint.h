@@ -1,5 +1,8 @@
-// Checkpoints: one file per save holding the backbone, the classifier (head), the optimizer and
-// the step/epoch counters, written to a temp file and renamed. Also finds the checkpoint and
+// Checkpoints: `step_<N>.pt` holds the backbone, the optimizer and the counters (written by rank 0);
+// beside it each rank writes its classifier shard `step_<N>.classifier-<r>-of-<W>.pt` (centres,
+// momentum, class range, head state). Every file is written to a temp file and renamed, and the
+// main file only after every shard exists, so a checkpoint whose main file exists is complete.
+// Loading re-shards the classifier for any world size. Also finds the checkpoint and
 // configuration behind a run folder for evaluation.
 #pragma once
 #include <cstdint>
@@ -11,15 +14,33 @@
 
 #include "src/train/run_config.h"
 
+namespace ff::dist {
+class World;
+}
+
 namespace ff::train {
 
+class Objective;
+
 struct CheckpointCounters {
-  int64_t step = 0;   // optimizer steps completed
-  int64_t epoch = 0;  // epochs completed
+  int64_t step = 0;            // optimizer steps completed
+  int64_t epoch = 0;           // epochs completed
+  int64_t batch_in_epoch = 0;  // batches of epoch `epoch` already trained (0 at an epoch boundary)
+  int64_t world_size = 1;      // ranks that wrote the classifier shards
+  int64_t global_batch = 0;    // images per step over all ranks
 };
 
-void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, torch::nn::Module& classifier,
-                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters);
+// Collective: every rank calls it. Rank r writes its shard, then rank 0 the main file.
+void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, const Objective& objective,
+                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world);
+
+// Restores backbone, optimizer and this rank's classifier range from a checkpoint written on any
+// number of ranks; errors name the missing or mismatching file.
+CheckpointCounters load_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, Objective& objective,
+                                   torch::optim::Optimizer& optimizer);
+
+// The shard file of rank `rank` of `world` beside a checkpoint's main file.
+std::filesystem::path classifier_shard_path(const std::filesystem::path& checkpoint, int rank, int world);
 
 // A checkpoint holding only backbone weights (step 0), e.g. imported from PyTorch; evaluation and
 // export read it like any other.

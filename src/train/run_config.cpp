@@ -15,13 +15,19 @@ config::Schema make_schema(RunConfig& c) {
   backbones::bind_schema(s, c.model);
   losses::bind_schema(s, c.loss);
   bind_schema(s, c.optim);
-  s.add("train.batch_size", c.train.batch_size, "images per optimizer step", Bounds::closed(2, 1 << 20));
+  s.add("train.batch_size", c.train.batch_size, "images per optimizer step on each rank", Bounds::closed(2, 1 << 20));
   s.add("train.epochs", c.train.epochs, "passes over the training data", Bounds::at_least(1));
   s.add("train.max_steps", c.train.max_steps, "stop after this many steps (0 = all epochs)", Bounds::at_least(0));
-  s.add("train.threads", c.train.threads, "intra-op compute threads (0 = all cores)", Bounds::at_least(0));
+  s.add("train.threads", c.train.threads, "intra-op compute threads per rank (0 = the node's cores / its ranks)",
+        Bounds::at_least(0));
   s.add("train.log_every", c.train.log_every, "steps between progress lines", Bounds::at_least(1));
+  s.add("train.checkpoint_every", c.train.checkpoint_every,
+        "steps between checkpoints besides each epoch's end (0 = epochs only)", Bounds::at_least(0));
+  s.add("train.resume", c.train.resume,
+        "run folder or checkpoint to continue (its newest checkpoint; any world size); '' = new run");
   eval::bind_schema(s, c.eval);
   store::bind_schema(s, c.results);
+  dist::bind_schema(s, c.dist);
   return s;
 }
 

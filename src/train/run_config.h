@@ -7,6 +7,7 @@
 #include "backbones/backbone_options.h"
 #include "datasets/data_options.h"
 #include "losses/head_options.h"
+#include "src/dist/dist_options.h"
 #include "src/config/schema.h"
 #include "src/eval/eval_options.h"
 #include "src/store/store_options.h"
@@ -15,11 +16,13 @@
 namespace ff::train {
 
 struct TrainOptions {
-  int batch_size = 128;
+  int batch_size = 128;  // per rank: a step trains on batch_size x world size images
   int epochs = 20;
   int max_steps = 0;   // stop after this many steps (0 = run all epochs); the schedule still spans all epochs
-  int threads = 0;     // torch intra-op threads; 0 = all cores
+  int threads = 0;     // torch intra-op threads; 0 = this node's cores shared by its ranks
   int log_every = 10;  // steps between progress lines
+  int checkpoint_every = 0;  // steps between checkpoints besides each epoch's end (0 = epochs only)
+  std::string resume;        // run folder or checkpoint to continue from ("" = a new run)
 };
 
 struct RunConfig {
@@ -33,6 +36,7 @@ struct RunConfig {
   TrainOptions train;
   eval::EvalOptions eval;
   store::StoreOptions results;
+  dist::DistOptions dist;
 };
 
 // Builds the schema bound to `config`'s fields (the schema holds references: keep `config` alive).

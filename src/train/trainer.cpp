@@ -1,4 +1,5 @@
-// The single-process training loop and its bookkeeping (run folder, logs, checkpoints, store).
+// The training loop on every rank and its bookkeeping (run folder, logs, checkpoints and store on
+// rank 0).
 #include "src/train/trainer.h"
 
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -20,6 +22,9 @@
 #include "datasets/loader.h"
 #include "datasets/mixing.h"
 #include "datasets/pk_sampler.h"
+#include "src/dist/data_parallel.h"
+#include "src/dist/rendezvous.h"
+#include "src/dist/world.h"
 #include "src/store/results_store.h"
 #include "src/train/checkpoint.h"
 #include "src/train/lr_schedule.h"
@@ -161,15 +166,20 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   for (const auto& target : config.eval.targets)
     if (!fs::exists(target)) fail("eval.targets: verification pack not found: {}", target);
 
-  int threads = config.train.threads > 0 ? config.train.threads
-                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // A world of one unless a launcher (faceforge launch, torchrun, SLURM) set the rendezvous.
+  const dist::Rendezvous rendezvous = dist::rendezvous_from_env();
+  auto world = dist::World::connect(rendezvous, config.dist);
+  const bool main_rank = world->is_main();
+  const int ranks = world->size();
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = config.train.threads > 0 ? config.train.threads : std::max(1, cores / std::max(1, rendezvous.local_world));
   torch::set_num_threads(threads);
   torch::manual_seed(static_cast<uint64_t>(config.seed));
 
   auto source = datasets::open_sources(config.data);
   const auto& members = source->members();
   const bool triplets = config.loss.head == "triplet" || config.loss.weights.triplet > 0;
-  const datasets::Shard shard;  // this process reads everything until distributed training splits it
+  const datasets::Shard shard{world->rank(), ranks};
   std::unique_ptr<datasets::MixSchedule> mix;
   datasets::EpochOrder order;
   if (triplets) {
@@ -190,6 +200,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed), order,
                           shard.rank);
   const int64_t steps_per_epoch = loader.batches_per_epoch();
+  const int64_t global_batch = int64_t{config.train.batch_size} * ranks;
   const int64_t total_steps = steps_per_epoch * config.train.epochs;
   const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
   const auto warmup_steps = std::min<int64_t>(
@@ -202,56 +213,114 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   if (config.data.label_space == "per_source") {
     std::vector<Branch> branches;
     for (const auto& m : members) branches.push_back({m.name, m.identities, m.weight});
-    objective = std::make_shared<Objective>(config.loss, branches, backbone->embedding_size());
+    objective = std::make_shared<Objective>(config.loss, branches, backbone->embedding_size(), world,
+                                            static_cast<uint64_t>(config.seed));
   } else {
-    objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size());
+    objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size(), world,
+                                            static_cast<uint64_t>(config.seed));
   }
+  // The classifiers' centres are not here: Objective::update_classifiers() steps them.
   std::vector<at::Tensor> parameters = backbone->parameters();
   for (auto& p : objective->parameters()) parameters.push_back(p);
   torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(config.optim.lr)
                                               .momentum(config.optim.momentum)
                                               .weight_decay(config.optim.weight_decay));
+  {
+    // Every rank starts from rank 0's backbone (initialisation draws are not shared otherwise).
+    std::vector<at::Tensor> state = backbone->parameters();
+    for (auto& b : backbone->buffers()) state.push_back(b);
+    dist::broadcast_tensors(*world, state, config.dist.bucket_mb);
+  }
 
   TrainResult result;
-  result.run_dir = make_run_dir(config);
-  std::string resolved = to_yaml(config);
-  write_file_atomically(result.run_dir / "config.yaml", resolved);
-  result.results_db = config.results.db.empty() ? fs::path(config.output) / "results.db" : fs::path(config.results.db);
-  auto store = store::open_results_store(result.results_db.string());
-  store::RunInfo info;
-  info.name = config.name;
-  info.config = resolved;
-  info.host = host_name();
-  info.git_commit = git_commit();
-  info.run_dir = result.run_dir.string();
-  info.command_line = command_line;
-  info.config_hash = fnv1a_hex(resolved);
-  if (const char* user = std::getenv("USER")) info.user_name = user;
-  result.run_id = store->begin_run(info);
-  write_file_atomically(result.run_dir / "run.json",
-                        nlohmann::json{{"run_id", result.run_id},
-                                       {"results_db", fs::absolute(result.results_db).string()},
-                                       {"name", config.name},
-                                       {"command", command_line}}
-                                .dump(2));
-
-  std::vector<int64_t> seen(members.size(), 0);  // images drawn from each source
-  store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
-
-  JsonLines log(result.run_dir / "train.jsonl");
-  ProgressLine progress;
-  std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d threads\n", result.run_dir.c_str(),
-              static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
-              static_cast<long long>(run_steps), threads);
-  for (size_t k = 0; k < members.size(); ++k) {
-    const auto& m = members[k];
-    const bool capped = m.source->size() != static_cast<int64_t>(m.records.size());
-    std::printf("  source %s (%s): %s%s; share %g%s\n", m.name.c_str(), m.kind.c_str(), m.source->describe().c_str(),
-                capped ? fmt::format(", capped to {} identities, {} images", m.identities, m.records.size()).c_str() : "",
-                m.share, mix ? fmt::format(", {} images per epoch", mix->per_epoch(static_cast<int>(k))).c_str() : "");
+  result.rank = world->rank();
+  CheckpointCounters resumed;
+  std::optional<ResolvedRun> previous;
+  if (!config.train.resume.empty()) {
+    previous = resolve_run(config.train.resume);
+    resumed = load_checkpoint(previous->checkpoint, *backbone, *objective, optimizer);
+    result.run_dir = previous->run_dir;
+    result.checkpoint = previous->checkpoint;
+  } else {
+    result.run_dir = world->broadcast_string(main_rank ? make_run_dir(config).string() : std::string());
   }
-  log.write({{"event", "data"}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
-  std::fflush(stdout);
+  std::string resolved = to_yaml(config);
+  std::unique_ptr<store::ResultsStore> store;
+  if (main_rank) {
+    if (previous && !previous->results_db.empty()) {
+      result.results_db = previous->results_db;
+      store = store::open_results_store(result.results_db.string());
+      result.run_id = previous->run_id;
+      store->resume_run(result.run_id);
+    } else {
+      if (!previous) write_file_atomically(result.run_dir / "config.yaml", resolved);
+      result.results_db =
+          config.results.db.empty() ? fs::path(config.output) / "results.db" : fs::path(config.results.db);
+      store = store::open_results_store(result.results_db.string());
+      store::RunInfo info;
+      info.name = config.name;
+      info.config = resolved;
+      info.host = host_name();
+      info.git_commit = git_commit();
+      info.run_dir = result.run_dir.string();
+      info.command_line = command_line;
+      info.config_hash = fnv1a_hex(resolved);
+      if (const char* user = std::getenv("USER")) info.user_name = user;
+      result.run_id = store->begin_run(info);
+      write_file_atomically(result.run_dir / "run.json",
+                            nlohmann::json{{"run_id", result.run_id},
+                                           {"results_db", fs::absolute(result.results_db).string()},
+                                           {"name", config.name},
+                                           {"command", command_line}}
+                                    .dump(2));
+    }
+  }
+
+  // Where training starts: after the resumed checkpoint's batches. With another global batch size
+  // the same number of images into the epoch is kept.
+  int64_t step = resumed.step;
+  int64_t first_epoch = resumed.epoch;
+  int64_t first_batch = resumed.global_batch == global_batch || resumed.global_batch == 0
+                            ? resumed.batch_in_epoch
+                            : resumed.batch_in_epoch * resumed.global_batch / global_batch;
+  if (first_batch >= steps_per_epoch) {
+    ++first_epoch;
+    first_batch = 0;
+  }
+
+  std::vector<int64_t> seen(members.size(), 0);  // images this rank drew from each source
+  // Collective: the images every rank drew from each source.
+  auto seen_by_all = [&] {
+    at::Tensor counts = at::tensor(seen);
+    world->all_reduce(counts);
+    return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
+  };
+  if (store) store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
+
+  std::optional<JsonLines> log;
+  if (main_rank) log.emplace(result.run_dir / "train.jsonl");
+  auto write_log = [&](const nlohmann::json& record) {
+    if (log) log->write(record);
+  };
+  ProgressLine progress;
+  if (main_rank) {
+    std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d ranks x %d images, %d threads per rank%s\n",
+                result.run_dir.c_str(), static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
+                static_cast<long long>(run_steps), ranks, config.train.batch_size, threads,
+                previous ? fmt::format(", resumed at step {} from {}", step, previous->checkpoint.string()).c_str() : "");
+    for (size_t k = 0; k < members.size(); ++k) {
+      const auto& m = members[k];
+      const bool capped = m.source->size() != static_cast<int64_t>(m.records.size());
+      std::printf("  source %s (%s): %s%s; share %g%s\n", m.name.c_str(), m.kind.c_str(), m.source->describe().c_str(),
+                  capped ? fmt::format(", capped to {} identities, {} images", m.identities, m.records.size()).c_str() : "",
+                  m.share,
+                  mix ? fmt::format(", {} images per epoch per rank", mix->per_epoch(static_cast<int>(k))).c_str() : "");
+    }
+    std::fflush(stdout);
+  }
+  write_log({{"event", previous ? "resume" : "start"}, {"step", step}, {"world_size", ranks},
+             {"global_batch", global_batch}, {"backend", world->backend()}});
+  write_log({{"event", "data"}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
   int64_t bad_reported = 0;
   auto report_bad_images = [&] {
     const int64_t bad = loader.bad_images();
@@ -261,28 +330,30 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       progress.finish();
       std::printf("warning: skipped an unreadable image: %s\n", messages[i].c_str());
     }
-    log.write({{"event", "bad_images"}, {"count", bad}, {"limit", config.data.max_bad_images}});
+    write_log({{"event", "bad_images"}, {"count", bad}, {"limit", config.data.max_bad_images}});
     bad_reported = bad;
   };
 
   StopSignals signals;
+  bool stop = false;  // agreed by every rank at each step
   try {
     backbone->train();
     objective->train();
-    int64_t step = 0;
     auto window_start = clock::now();
     int64_t window_images = 0;
     double loss_sum = 0;
     int64_t loss_count = 0;
-    auto save = [&](int64_t epochs_done) {
+    auto save = [&](int64_t epochs_done, int64_t batch_in_epoch) {
       result.checkpoint = result.run_dir / "checkpoints" / fmt::format("step_{}.pt", step);
-      save_checkpoint(result.checkpoint, *backbone, *objective, optimizer, {step, epochs_done});
-      log.write({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
+      save_checkpoint(result.checkpoint, *backbone, *objective, optimizer,
+                      {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world);
+      write_log({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
     };
-    for (int64_t epoch = 0; epoch < config.train.epochs && step < run_steps && !g_stop_requested; ++epoch) {
-      loader.start_epoch(epoch);
+    for (int64_t epoch = first_epoch; epoch < config.train.epochs && step < run_steps && !stop; ++epoch) {
+      int64_t batch_in_epoch = epoch == first_epoch ? first_batch : 0;
+      loader.start_epoch(epoch, batch_in_epoch);
       objective->on_epoch(epoch);
-      while (step < run_steps && !g_stop_requested) {
+      while (step < run_steps && !stop) {
         auto batch = loader.next();
         if (!batch) break;
         double lr = schedule.lr(step);
@@ -295,22 +366,29 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
         for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
         report_bad_images();
         loss.backward();
+        dist::average_gradients(*world, parameters, config.dist.bucket_mb);
         optimizer.step();
-        double loss_value = loss.item<double>();
+        objective->update_classifiers(lr, config.optim.momentum, config.optim.weight_decay);
+        // One small all-reduce per step: the mean loss over ranks and whether any rank was asked to stop.
+        at::Tensor agreed = at::tensor({loss.item<double>(), g_stop_requested ? 1.0 : 0.0}, at::kDouble);
+        world->all_reduce(agreed);
+        const double loss_value = agreed[0].item<double>() / ranks;
+        stop = agreed[1].item<double>() > 0;
         if (!std::isfinite(loss_value))
           fail("training diverged at step {}: loss is {} (last checkpoint: {})", step, loss_value,
                result.checkpoint.empty() ? "none" : result.checkpoint.string());
         ++step;
-        window_images += config.train.batch_size;
+        ++batch_in_epoch;
+        window_images += global_batch;
         loss_sum += loss_value;
         ++loss_count;
         result.final_loss = loss_value;
         if (step % config.train.log_every == 0 || step == run_steps) {
           double seconds = std::chrono::duration<double>(clock::now() - window_start).count();
           double images_per_second = window_images / std::max(seconds, 1e-9);
-          double eta = (run_steps - step) * config.train.batch_size / std::max(images_per_second, 1e-9);
+          double eta = (run_steps - step) * global_batch / std::max(images_per_second, 1e-9);
           double mean_loss = loss_sum / static_cast<double>(loss_count);
-          // The objective's own numbers (triplet activity and distances) are those of the last step.
+          // The objective's own numbers (triplet activity and distances) are rank 0's, of the last step.
           std::string extra;
           nlohmann::json record = {{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
                                    {"images_per_second", images_per_second}, {"eta_seconds", eta}};
@@ -318,47 +396,57 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
             extra += fmt::format(" {} {:.3f}", name, value);
             record[name] = value;
           }
-          progress.update(fmt::format("step {}/{} epoch {}/{} loss {:.4f}{} lr {:.5f} {:.1f} img/s eta {}", step,
-                                      run_steps, epoch + 1, config.train.epochs, mean_loss, extra, lr,
-                                      images_per_second, format_duration(eta)));
-          log.write(record);
+          if (main_rank)
+            progress.update(fmt::format("step {}/{} epoch {}/{} loss {:.4f}{} lr {:.5f} {:.1f} img/s eta {}", step,
+                                        run_steps, epoch + 1, config.train.epochs, mean_loss, extra, lr,
+                                        images_per_second, format_duration(eta)));
+          write_log(record);
           window_start = clock::now();
           window_images = 0;
           loss_sum = 0;
           loss_count = 0;
         }
+        const bool epoch_done = batch_in_epoch == steps_per_epoch;
+        if (!epoch_done && !stop && step < run_steps && config.train.checkpoint_every > 0 &&
+            step % config.train.checkpoint_every == 0)
+          save(epoch, batch_in_epoch);
       }
-      log.write({{"event", "data"}, {"epoch", epoch}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
-      bool epoch_complete = !g_stop_requested && step % steps_per_epoch == 0;
-      if (epoch_complete || step == run_steps || g_stop_requested) save(epoch_complete ? epoch + 1 : epoch);
+      write_log({{"event", "data"}, {"epoch", epoch}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
+      const bool epoch_complete = batch_in_epoch == steps_per_epoch;
+      if (epoch_complete || step == run_steps || stop)
+        save(epoch_complete ? epoch + 1 : epoch, epoch_complete ? 0 : batch_in_epoch);
     }
     progress.finish();
     result.steps = step;
-    result.interrupted = g_stop_requested;
-    if (!result.interrupted) {
+    result.interrupted = stop;
+    seen = seen_by_all();
+    if (!result.interrupted && main_rank) {
       for (const auto& target : config.eval.targets) {
         auto report = eval::evaluate_verification_pack(*backbone, target, config.eval);
         store->add_evaluation(result.run_id, result.checkpoint.string(), report.target, report.metrics);
         nlohmann::json record = {{"event", "eval"}, {"step", step}, {"target", report.target}};
         for (const auto& [name, value] : report.metrics) record[name] = value;
-        log.write(record);
+        write_log(record);
         result.evaluations.push_back(std::move(report));
       }
     }
   } catch (...) {
     progress.finish();
-    store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
-    store->finish_run(result.run_id, g_stop_requested ? store::RunStatus::interrupted : store::RunStatus::failed);
+    if (store) {
+      store->set_data_sources(result.run_id, data_source_rows(*source, config.data, seen));
+      store->finish_run(result.run_id, g_stop_requested ? store::RunStatus::interrupted : store::RunStatus::failed);
+    }
     throw;
   }
+  result.seconds = std::chrono::duration<double>(clock::now() - started).count();
+  if (!main_rank) return result;
   const auto rows = data_source_rows(*source, config.data, seen);
   store->set_data_sources(result.run_id, rows);
   store->finish_run(result.run_id, result.interrupted ? store::RunStatus::interrupted : store::RunStatus::finished);
   for (const auto& r : rows)
     std::printf("source %s: %lld images seen, share %.3f (configured %g)\n", r.name.c_str(),
                 static_cast<long long>(r.images_seen), r.share_achieved, r.share);
-  result.seconds = std::chrono::duration<double>(clock::now() - started).count();
-  log.write({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},
+  write_log({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},
              {"status", result.interrupted ? "interrupted" : "finished"}});
   return result;
 }

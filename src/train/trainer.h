@@ -1,6 +1,9 @@
-// Single-process training: data -> backbone -> margin classifier -> SGD, with warmup + polynomial
-// LR, progress lines and JSON lines, a checkpoint per epoch, evaluation of `eval.targets` at the
-// end, and every run and evaluation recorded in the results store.
+// Training on one process or many (a launcher's environment decides; src/dist): data shard ->
+// backbone (data parallel, gradients averaged) -> Partial FC classifier (sharded over the ranks)
+// -> SGD, with warmup + polynomial LR, progress lines and JSON lines, checkpoints per epoch (and
+// every train.checkpoint_every steps), resume from any checkpoint on any world size
+// (train.resume), evaluation of `eval.targets` at the end, and every run and evaluation recorded
+// in the results store (rank 0 writes the run folder's logs and the store).
 #pragma once
 #include <filesystem>
 #include <string>
@@ -19,6 +22,7 @@ struct TrainResult {
   int64_t steps = 0;
   double final_loss = 0;
   double seconds = 0;
+  int rank = 0;              // this process's rank (only rank 0 writes logs, store and evaluations)
   bool interrupted = false;  // SIGINT/SIGTERM stopped the run early (a checkpoint was still written)
   std::vector<eval::VerificationReport> evaluations;
 };

@@ -73,3 +73,16 @@ class AutocastGuard {
 };
 
 }  // namespace ff::compat
+
+// c10d: process-group backends derive from c10d::ProcessGroup in 1.13 and from c10d::Backend in
+// 2.x. Only the distributed adapter (src/dist/c10d_world.cpp) includes the c10d headers; it
+// defines FF_COMPAT_C10D first so nothing else pays for them.
+#ifdef FF_COMPAT_C10D
+namespace ff::compat {
+#if FF_TORCH_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
+}  // namespace ff::compat
+#endif

@@ -3,10 +3,6 @@
 // fit the test budget; the heads do not depend on which network feeds them.
 #include <catch2/catch.hpp>
 
-#include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/torch.h>
 
 #include "backbones/backbone.h"
@@ -16,36 +12,9 @@
 #include "src/train/run_config.h"
 #include "src/train/trainer.h"
 #include "support.h"
+#include "tiny_net.h"
 
 namespace {
-
-namespace nn = torch::nn;
-
-// Four stride-2 conv stages (16-32-64-64 channels) and a linear embedding: ~0.4M parameters.
-class TinyNet : public ff::backbones::Backbone {
- public:
-  TinyNet() {
-    int in = 3;
-    for (int out : {16, 32, 64, 64}) {
-      body_->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(2).padding(1).bias(false)));
-      body_->push_back(nn::BatchNorm2d(out));
-      body_->push_back(nn::PReLU(nn::PReLUOptions().num_parameters(out)));
-      in = out;
-    }
-    register_module("body", body_);
-    fc_ = register_module("fc", nn::Linear(64 * 7 * 7, 128));
-    bn_ = register_module("bn", nn::BatchNorm1d(128));
-  }
-  at::Tensor forward_stages(at::Tensor x, std::vector<ff::backbones::StageShape>*) override {
-    return bn_(fc_(body_->forward(x).flatten(1)));
-  }
-  int embedding_size() const override { return 128; }
-
- private:
-  nn::Sequential body_;
-  nn::Linear fc_{nullptr};
-  nn::BatchNorm1d bn_{nullptr};
-};
 
 struct Data {
   ff::test::TempDir dir{"head_training"};
@@ -66,10 +35,10 @@ const Data& data() {
   return d;
 }
 
-ff::train::RunConfig config(const std::string& head) {
+ff::train::RunConfig config(const std::string& head, int seed) {
   const auto& dir = data().dir;
   std::vector<std::string> overrides = {
-      "name=" + head, "seed=1", "output=" + (dir / "runs").string(), "model.backbone=tiny",
+      "name=" + head, "seed=" + std::to_string(seed), "output=" + (dir / "runs").string(), "model.backbone=tiny",
       "data.sources=[{format: synthetic, path: " + (dir / "data").string() + "}]", "data.workers=1", "train.batch_size=32", "train.epochs=8",
       "train.threads=2", "train.log_every=1000", "optim.lr=0.1", "optim.warmup_epochs=0.5",
       "loss.head=" + head, "loss.scale=16", "loss.margin=0.3", "eval.flip=false",
@@ -84,24 +53,29 @@ ff::train::RunConfig config(const std::string& head) {
 
 TEST_CASE("every head lifts held-out accuracy well above the untrained network", "[losses][train][slow]") {
   ff::backbones::register_builtin_backbones();
-  ff::backbones::register_backbone("tiny", [](const ff::backbones::BackboneOptions&) { return std::make_shared<TinyNet>(); });
+  ff::test::register_tiny_backbone();
   const std::string pack = (data().dir / "data" / "verification.bin").string();
   ff::eval::EvalOptions eval;
   eval.flip = false;
   double untrained = 0;
   for (int seed : {1, 2, 3}) {
     torch::manual_seed(seed);
-    TinyNet net;
+    ff::test::TinyNet net;
     untrained = std::max(untrained, ff::eval::evaluate_verification_pack(net, pack, eval).metric("accuracy"));
   }
   WARN("untrained tiny network: best of 3 seeds " << untrained);
   for (const auto& head : ff::losses::margin_head_names()) {
-    auto result = ff::train::train(config(head), "test");
-    double accuracy = result.evaluations.at(0).metric("accuracy");
-    WARN(head << ": held-out accuracy " << accuracy << " after " << result.steps << " steps (" << result.seconds << " s)");
+    // Two seeds: one 160-step run's accuracy moves by several points with the initial centres
+    // (normface 77.5-85%, softmax 85-92% over seeds 1-4 here); their mean is steadier.
+    double accuracy = 0;
+    for (int seed : {1, 2}) {
+      auto result = ff::train::train(config(head, seed), "test");
+      accuracy += result.evaluations.at(0).metric("accuracy") / 2;
+    }
+    WARN(head << ": mean held-out accuracy over 2 seeds " << accuracy << " after 160 steps");
     // 10 points over the best of three untrained seeds (69.5% here): four times the std of a
     // 10-fold estimate on 400 pairs (~2.5 points) and a third of the way from there to 100%.
-    // Measured after these 160 steps: 81.0% (normface) to 90.0%; softmax 89.8%.
+    // Measured: 81.2% (normface) to 89.5%.
     CHECK(accuracy > untrained + 0.10);
   }
 }

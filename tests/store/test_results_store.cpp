@@ -135,7 +135,7 @@ TEST_CASE("run status moves running -> finished/failed/interrupted, and back to 
   CHECK(is_iso_utc(row->ended_at));
   CHECK(row->ended_at >= row->started_at);
   CHECK_THROWS_WITH(store->finish_run(a, RunStatus::failed), Contains("cannot finish run 1: it is finished, expected running"));
-  CHECK_THROWS_WITH(store->resume_run(a), Contains("it is finished, expected failed or interrupted"));
+  CHECK_THROWS_WITH(store->finish_run(a, RunStatus::interrupted), Contains("it is finished, expected running"));
   CHECK(store->get_run(a)->status == RunStatus::finished);  // refused transitions leave the row alone
 
   const auto b = store->begin_run(sample_info("b"));
@@ -148,6 +148,9 @@ TEST_CASE("run status moves running -> finished/failed/interrupted, and back to 
   CHECK(row->ended_at.empty());
   store->finish_run(b, RunStatus::failed);
   CHECK(store->get_run(b)->status == RunStatus::failed);
+  store->resume_run(a);  // a finished run continued (more epochs, or past train.max_steps)
+  CHECK(store->get_run(a)->status == RunStatus::running);
+  CHECK_THROWS_WITH(store->resume_run(a), Contains("it is running"));
 
   CHECK_THROWS_WITH(store->finish_run(999, RunStatus::finished), Contains("cannot finish run 999: no such run"));
   CHECK(ff::store::parse_run_status("interrupted") == RunStatus::interrupted);

@@ -1,0 +1,300 @@
+// Partial FC: sharded, sampled margin classifier with a distributed softmax cross-entropy.
+#include "losses/partial_fc.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/normalization.h>
+
+#include "src/dist/data_parallel.h"
+#include "src/dist/world.h"
+#include "src/util/error.h"
+#include "src/util/splitmix.h"
+
+namespace ff::losses {
+
+namespace F = torch::nn::functional;
+
+ClassRange class_range(int64_t num_classes, int world, int rank) {
+  const int64_t base = num_classes / world, extra = num_classes % world;
+  ClassRange r;
+  r.begin = base * rank + std::min<int64_t>(rank, extra);
+  r.end = r.begin + base + (rank < extra ? 1 : 0);
+  return r;
+}
+
+namespace {
+
+// arcface_torch initialises centres with N(0, 0.01). Rows are drawn in blocks of classes, block b
+// from a generator keyed by (seed, b), and each rank keeps the rows of its range: the centres are
+// the same whatever the world size, so runs on different rank counts start alike.
+at::Tensor initial_centres(uint64_t seed, ClassRange range, int sub_centers, int64_t dim) {
+  constexpr int64_t kBlock = 4096;
+  at::Tensor out = at::empty({range.size() * sub_centers, dim});
+  for (int64_t b = range.begin / kBlock; b * kBlock < range.end; ++b) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(splitmix64(seed ^ splitmix64(0xfc000000ULL + static_cast<uint64_t>(b))));
+    at::Tensor block = at::randn({kBlock * sub_centers, dim}, generator, at::TensorOptions()) * 0.01;
+    const int64_t lo = std::max(range.begin, b * kBlock), hi = std::min(range.end, (b + 1) * kBlock);
+    out.narrow(0, (lo - range.begin) * sub_centers, (hi - lo) * sub_centers)
+        .copy_(block.narrow(0, (lo - b * kBlock) * sub_centers, (hi - lo) * sub_centers));
+  }
+  return out;
+}
+
+}  // namespace
+
+PartialFC::PartialFC(std::shared_ptr<dist::World> world, int64_t num_classes, int64_t embedding_size,
+                     std::shared_ptr<MarginHead> head, PartialFCOptions options, uint64_t seed)
+    : world_(world ? std::move(world) : std::make_shared<dist::World>()),
+      num_classes_(num_classes),
+      sub_centers_(head->sub_centers()),
+      head_(std::move(head)),
+      options_(options),
+      seed_(seed) {
+  if (num_classes < 2) fail("the classifier needs at least 2 classes, got {}", num_classes);
+  if (num_classes < world_->size())
+    fail("Partial FC: {} classes cannot be split over {} ranks (each rank needs at least one)", num_classes,
+         world_->size());
+  if (!(options.sample_rate > 0 && options.sample_rate <= 1))
+    fail("loss.partial_fc.sample_rate must be in (0, 1], got {}", options.sample_rate);
+  range_ = class_range(num_classes, world_->size(), world_->rank());
+  const int64_t rows = range_.size() * sub_centers_;
+  weight = register_buffer("weight", initial_centres(seed, range_, sub_centers_, embedding_size));
+  weight_momentum = register_buffer("weight_momentum", at::zeros_like(weight));
+  if (!head_->normalized()) {
+    bias = register_buffer("bias", at::zeros({range_.size()}));
+    bias_momentum = register_buffer("bias_momentum", at::zeros_like(bias));
+  }
+  if (sub_centers_ > 1) {
+    wins_ = register_buffer("subcenter_wins", at::zeros({range_.size(), sub_centers_}, at::kLong));
+    allowed_ = register_buffer("subcenter_allowed", at::ones({range_.size(), sub_centers_}, at::kBool));
+  }
+  register_module("head", head_);
+}
+
+int64_t PartialFC::sample_count() const {
+  return std::max<int64_t>(1, static_cast<int64_t>(options_.sample_rate * static_cast<double>(range_.size())));
+}
+
+void PartialFC::set_step(int64_t step) {
+  step_ = step;
+  draws_ = 0;
+}
+
+at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& labels) {
+  if (embeddings.dim() != 2 || labels.dim() != 1 || labels.size(0) != embeddings.size(0))
+    fail("Partial FC expects embeddings [b, D] and labels [b], got [{}] and [{}]", fmt::join(embeddings.sizes(), ", "),
+         fmt::join(labels.sizes(), ", "));
+  if (labels.numel() > 0) {
+    const int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+    if (lo < -1 || hi >= num_classes_)
+      fail("Partial FC: labels must lie in [0, {}) (or -1 for rows this classifier does not score), got {}..{}",
+           num_classes_, lo, hi);
+  }
+  dist::World& world = *world_;
+  const at::Tensor x = dist::all_gather_with_grad(world, embeddings.to(at::kFloat));
+  const at::Tensor y = world.all_gather_cat(labels.to(at::kLong).contiguous());
+  const at::Tensor counted = y >= 0;
+  const at::Tensor owned = counted & (y >= range_.begin) & (y < range_.end);
+  at::Tensor local_y = at::where(owned, y - range_.begin, at::full_like(y, -1));
+
+  // Which of this rank's classes take part: all, or the positives plus random negatives.
+  at::Tensor index;  // sorted local classes; undefined = all
+  if (is_training() && options_.sample_rate < 1) {
+    torch::NoGradGuard no_grad;
+    at::Tensor positives = std::get<0>(at::_unique(local_y.masked_select(owned), /*sorted=*/true));
+    const int64_t budget = sample_count();
+    if (positives.numel() >= budget) {
+      index = positives;
+    } else {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(
+          splitmix64(seed_ ^ splitmix64((static_cast<uint64_t>(step_) << 20) ^ static_cast<uint64_t>(draws_) ^
+                                        (static_cast<uint64_t>(world.rank()) << 52))));
+      at::Tensor score = at::rand({range_.size()}, generator, at::TensorOptions());
+      score.index_fill_(0, positives, 2.0);  // positives outrank every random score
+      index = std::get<0>(std::get<1>(score.topk(budget)).sort());
+    }
+    ++draws_;
+    local_y = at::where(owned, at::searchsorted(index, local_y.clamp_min(0)), local_y);
+  }
+  sampled_ = index;
+
+  at::Tensor rows;  // weight rows of the sampled classes (K per class)
+  if (index.defined())
+    rows = sub_centers_ == 1 ? index
+                             : (index.unsqueeze(1) * sub_centers_ + at::arange(sub_centers_, index.options())).reshape({-1});
+  sub_weight_ = (rows.defined() ? weight.index_select(0, rows) : weight.detach()).requires_grad_(true);
+  at::Tensor logits;
+  if (!head_->normalized()) {
+    sub_bias_ = (index.defined() ? bias.index_select(0, index) : bias.detach()).requires_grad_(true);
+    logits = head_->forward(x.matmul(sub_weight_.t()) + sub_bias_, local_y);
+  } else {
+    // x̂ · ŵᵀ as (x̂ · wᵀ) / |w|: dividing the [N, S] products by the S centre norms avoids a
+    // normalised [S, D] copy of the centres and its backward (at 1M centres the normalisation
+    // cost more time and memory than the matrix product itself).
+    at::Tensor xn = F::normalize(x, F::NormalizeFuncOptions().dim(1));
+    at::Tensor centre_norms = sub_weight_.norm(2, 1).clamp_min(1e-12);
+    at::Tensor cosine = (xn.matmul(sub_weight_.t()) / centre_norms).clamp(-1.0, 1.0);
+    if (sub_centers_ > 1) {
+      const int64_t classes = cosine.size(1) / sub_centers_;
+      at::Tensor per_centre = cosine.view({cosine.size(0), classes, sub_centers_});
+      at::Tensor allowed = index.defined() ? allowed_.index_select(0, index) : allowed_;
+      per_centre = per_centre.masked_fill(~allowed.unsqueeze(0), -2.0);
+      if (is_training()) {
+        torch::NoGradGuard no_grad;
+        at::Tensor mine = owned.nonzero().squeeze(1);
+        at::Tensor own = per_centre.index_select(0, mine)
+                             .gather(1, local_y.index_select(0, mine).view({-1, 1, 1}).expand({-1, 1, sub_centers_}))
+                             .squeeze(1);
+        at::Tensor classes_won = y.index_select(0, mine) - range_.begin;
+        wins_.index_put_({classes_won, own.argmax(1)}, at::ones_like(classes_won), /*accumulate=*/true);
+      }
+      cosine = per_centre.amax(2);
+    }
+    if (head_->uses_batch_targets()) {
+      // Every counted row's target cosine, each supplied by the rank that owns its class.
+      torch::NoGradGuard no_grad;
+      at::Tensor targets = at::where(owned, cosine.gather(1, local_y.clamp_min(0).unsqueeze(1)).squeeze(1),
+                                     at::zeros({cosine.size(0)}, cosine.options()));
+      world.all_reduce(targets);
+      head_->set_batch_targets(at::where(counted, targets, at::full_like(targets, NAN)));
+    }
+    at::Tensor norms = head_->needs_norms() ? x.norm(2, 1) : at::Tensor();
+    logits = head_->forward(cosine, local_y, norms);
+  }
+
+  // Distributed softmax cross-entropy over the columns of all ranks. The row maximum and the sum
+  // of exponentials are all-reduced as constants; `sum_total` adds the other ranks' sums to this
+  // rank's differentiable part, so d(log sum)/d(logit) = softmax on the local columns, and the
+  // target term (-1 at the target) comes from the owning rank only.
+  at::Tensor row_max;
+  {
+    torch::NoGradGuard no_grad;
+    row_max = logits.size(1) > 0 ? std::get<0>(logits.max(1)) : at::full({logits.size(0)}, -1e30, logits.options());
+    world.all_reduce(row_max, dist::ReduceOp::max);
+  }
+  at::Tensor shifted = logits - row_max.unsqueeze(1);
+  at::Tensor sum_local = shifted.exp().sum(1);
+  at::Tensor sum_all = sum_local.detach().clone();
+  world.all_reduce(sum_all);
+  at::Tensor sum_total = sum_local + (sum_all - sum_local.detach());
+  at::Tensor target = at::where(owned, shifted.gather(1, local_y.clamp_min(0).unsqueeze(1)).squeeze(1),
+                                at::zeros({shifted.size(0)}, shifted.options()));
+  at::Tensor target_all = target.detach().clone();
+  world.all_reduce(target_all);
+  at::Tensor weights = counted.to(at::kFloat);
+  const double n = std::max(1.0, weights.sum().item<double>());
+  at::Tensor graph = ((sum_total.log() - target) * weights).sum() / n;
+  at::Tensor value = ((sum_all.log() - target_all) * weights).sum() / n;
+  if (at::Tensor extra = head_->regularizer(); extra.defined()) {
+    // Every rank computes the same regulariser over the gathered batch: each contributes 1/W of
+    // its gradient so the sum over ranks counts it once.
+    graph = graph + extra / static_cast<double>(world.size());
+    value = value + extra.detach();
+  }
+  return graph + (value - graph.detach());
+}
+
+void PartialFC::update(double lr, double momentum, double weight_decay) {
+  torch::NoGradGuard no_grad;
+  auto step = [&](at::Tensor& w, at::Tensor& m, const at::Tensor& leaf, const at::Tensor& rows) {
+    if (!leaf.defined()) return;
+    at::Tensor g = leaf.grad();
+    if (!g.defined()) g = at::zeros_like(leaf);
+    if (!rows.defined()) {  // every row took part
+      m.mul_(momentum).add_(g).add_(w, weight_decay);
+      w.sub_(m, lr);
+    } else if (options_.sparse_update) {
+      at::Tensor w_rows = w.index_select(0, rows);
+      at::Tensor m_rows = m.index_select(0, rows).mul_(momentum).add_(g).add_(w_rows, weight_decay);
+      m.index_copy_(0, rows, m_rows);
+      w.index_copy_(0, rows, w_rows.sub_(m_rows, lr));
+    } else {
+      m.mul_(momentum).add_(w, weight_decay).index_add_(0, rows, g);
+      w.sub_(m, lr);
+    }
+  };
+  at::Tensor rows;
+  if (sampled_.defined())
+    rows = sub_centers_ == 1
+               ? sampled_
+               : (sampled_.unsqueeze(1) * sub_centers_ + at::arange(sub_centers_, sampled_.options())).reshape({-1});
+  step(weight, weight_momentum, sub_weight_, rows);
+  if (bias.defined()) step(bias, bias_momentum, sub_bias_, sampled_);
+  sub_weight_ = at::Tensor();
+  sub_bias_ = at::Tensor();
+}
+
+void PartialFC::drop_non_dominant_subcenters() {
+  if (sub_centers_ == 1) return;
+  torch::NoGradGuard no_grad;
+  at::Tensor dominant = wins_.argmax(1, /*keepdim=*/true);
+  allowed_.zero_();
+  allowed_.scatter_(1, dominant, true);
+}
+
+void PartialFC::save_shard(torch::serialize::OutputArchive& archive) const {
+  archive.write("class_begin", at::tensor(range_.begin));
+  archive.write("class_end", at::tensor(range_.end));
+  archive.write("num_classes", at::tensor(num_classes_));
+  archive.write("sub_centers", at::tensor(int64_t{sub_centers_}));
+  archive.write("weight", weight);
+  archive.write("weight_momentum", weight_momentum);
+  if (bias.defined()) {
+    archive.write("bias", bias);
+    archive.write("bias_momentum", bias_momentum);
+  }
+  if (wins_.defined()) {
+    archive.write("subcenter_wins", wins_);
+    archive.write("subcenter_allowed", allowed_);
+  }
+  torch::serialize::OutputArchive head_archive;
+  head_->save(head_archive);
+  archive.write("head", head_archive);
+}
+
+void PartialFC::load_shards(std::vector<torch::serialize::InputArchive>& shards) {
+  torch::NoGradGuard no_grad;
+  if (shards.empty()) fail("Partial FC: no classifier shards to load");
+  auto read = [](torch::serialize::InputArchive& a, const char* key) {
+    at::Tensor t;
+    a.read(key, t);
+    return t;
+  };
+  int64_t covered = 0;
+  for (size_t s = 0; s < shards.size(); ++s) {
+    auto& a = shards[s];
+    const int64_t classes = read(a, "num_classes").item<int64_t>();
+    const int64_t k = read(a, "sub_centers").item<int64_t>();
+    if (classes != num_classes_ || k != sub_centers_)
+      fail("classifier shard {} holds {} classes x {} sub-centres, this run has {} x {}", s, classes, k, num_classes_,
+           sub_centers_);
+    const int64_t begin = read(a, "class_begin").item<int64_t>(), end = read(a, "class_end").item<int64_t>();
+    const int64_t lo = std::max(begin, range_.begin), hi = std::min(end, range_.end);
+    if (s == 0) {
+      torch::serialize::InputArchive head_archive;
+      a.read("head", head_archive);
+      head_->load(head_archive);
+    }
+    if (lo >= hi) continue;
+    auto copy_rows = [&](const char* key, at::Tensor& into, int64_t per_class) {
+      at::Tensor from = read(a, key);
+      into.narrow(0, (lo - range_.begin) * per_class, (hi - lo) * per_class)
+          .copy_(from.narrow(0, (lo - begin) * per_class, (hi - lo) * per_class));
+    };
+    copy_rows("weight", weight, sub_centers_);
+    copy_rows("weight_momentum", weight_momentum, sub_centers_);
+    if (bias.defined()) {
+      copy_rows("bias", bias, 1);
+      copy_rows("bias_momentum", bias_momentum, 1);
+    }
+    if (wins_.defined()) {
+      copy_rows("subcenter_wins", wins_, 1);
+      copy_rows("subcenter_allowed", allowed_, 1);
+    }
+    covered += hi - lo;
+  }
+  if (covered != range_.size())
+    fail("classifier shards cover {} of this rank's {} classes ({}..{}): a shard file is missing", covered,
+         range_.size(), range_.begin, range_.end);
+}
+
+}  // namespace ff::losses

@@ -1,0 +1,260 @@
+// Partial FC across processes (Gloo on localhost): equality with one process and a full
+// classifier at sample_rate 1, and the sampling and sparse-update rules (losses/partial_fc.h).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <set>
+
+#include <torch/torch.h>
+
+#include "losses/classifier.h"
+#include "losses/partial_fc.h"
+#include "src/dist/launcher.h"
+#include "support.h"
+
+namespace {
+
+using ff::test::TempDir;
+namespace fs = std::filesystem;
+
+// A port per call, away from the defaults other jobs on this machine may hold.
+int next_port() {
+  static int calls = 0;
+  return 20000 + static_cast<int>(::getpid() % 20000) + 7 * calls++;
+}
+
+// Runs `world` ff_dist_worker ranks through the launcher and loads each rank's archive.
+std::vector<torch::serialize::InputArchive> run_workers(int world, const std::filesystem::path& out,
+                                                        std::vector<std::string> args) {
+  ff::dist::LaunchOptions launch;
+  launch.nproc_per_node = world;
+  launch.master = "127.0.0.1:" + std::to_string(next_port());
+  launch.kill_grace_seconds = 5;
+  launch.command = {FF_DIST_WORKER, out.string()};
+  launch.command.insert(launch.command.end(), args.begin(), args.end());
+  REQUIRE(ff::dist::launch(launch) == 0);
+  std::vector<torch::serialize::InputArchive> ranks(static_cast<size_t>(world));
+  for (int r = 0; r < world; ++r) ranks[static_cast<size_t>(r)].load_from((out / ("rank" + std::to_string(r) + ".pt")).string());
+  return ranks;
+}
+
+at::Tensor get(torch::serialize::InputArchive& a, const std::string& key) {
+  at::Tensor t;
+  a.read(key, t);
+  return t;
+}
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// The single-process reference: the same linear backbone and global batch as tests/dist_worker.cpp,
+// a full MarginClassifier (plain cross-entropy), and torch's SGD on both.
+struct Reference {
+  std::vector<double> losses;
+  std::vector<at::Tensor> grad_weight, grad_bias, centres_after;
+};
+
+Reference reference(const std::string& head_name, const at::Tensor& initial_centres, int steps, int64_t rows,
+                    int64_t classes) {
+  ff::losses::HeadOptions head;
+  head.head = head_name;
+  head.scale = 16;
+  head.margin = 0.5;
+  torch::manual_seed(1);
+  torch::nn::Linear backbone(10, 8);
+  torch::manual_seed(2);
+  at::Tensor inputs = torch::randn({rows, 10});
+  at::Tensor labels = torch::randint(0, classes, {rows}, torch::kLong);
+  ff::losses::MarginClassifier fc(classes, 8, ff::losses::make_margin_head(head));
+  fc.train();
+  {
+    torch::NoGradGuard no_grad;
+    fc.weight.copy_(initial_centres);
+  }
+  auto options = torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4);
+  torch::optim::SGD sgd(backbone->parameters(), options);
+  torch::optim::SGD sgd_fc(fc.parameters(), options);
+  Reference r;
+  for (int s = 0; s < steps; ++s) {
+    sgd.zero_grad();
+    sgd_fc.zero_grad();
+    at::Tensor loss = fc.forward(backbone->forward(inputs), labels);
+    loss.backward();
+    r.losses.push_back(loss.item<double>());
+    r.grad_weight.push_back(backbone->weight.grad().clone());
+    r.grad_bias.push_back(backbone->bias.grad().clone());
+    sgd.step();
+    sgd_fc.step();
+    r.centres_after.push_back(fc.weight.detach().clone());
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Partial FC at sample_rate 1 on 2 ranks equals one process with the full classifier", "[dist]") {
+  for (std::string head : {"arcface", "curricularface"}) {
+    INFO(head);
+    TempDir dir("pfc_equal");
+    const int steps = 3;
+    const int64_t rows = 12, classes = 23;
+    auto ranks = run_workers(2, dir.path(), {head, "1.0", std::to_string(steps), std::to_string(rows), std::to_string(classes)});
+    // Rank 0 holds classes 0..11, rank 1 12..22 (the first C mod W ranks get one more).
+    CHECK(get(ranks[0], "range").equal(torch::tensor({int64_t{0}, int64_t{12}})));
+    CHECK(get(ranks[1], "range").equal(torch::tensor({int64_t{12}, int64_t{23}})));
+    at::Tensor initial = torch::cat({get(ranks[0], "weight_before_0"), get(ranks[1], "weight_before_0")});
+    // The centres do not depend on the world size: a world of one draws the same matrix.
+    ff::losses::HeadOptions o;
+    o.head = head;
+    ff::losses::PartialFC alone(nullptr, classes, 8, ff::losses::make_margin_head(o), {}, 5);
+    CHECK(alone.weight.equal(initial));
+
+    Reference ref = reference(head, initial, steps, rows, classes);
+    for (int s = 0; s < steps; ++s) {
+      const std::string k = std::to_string(s);
+      for (auto& rank : ranks) {
+        CHECK(get(rank, "loss_" + k).item<double>() == Approx(ref.losses[static_cast<size_t>(s)]).epsilon(1e-5));
+        CHECK(max_diff(get(rank, "grad_weight_" + k), ref.grad_weight[static_cast<size_t>(s)]) < 1e-5);
+        CHECK(max_diff(get(rank, "grad_bias_" + k), ref.grad_bias[static_cast<size_t>(s)]) < 1e-5);
+      }
+      at::Tensor centres = torch::cat({get(ranks[0], "weight_after_" + k), get(ranks[1], "weight_after_" + k)});
+      CHECK(max_diff(centres, ref.centres_after[static_cast<size_t>(s)]) < 1e-5);
+    }
+    // The gradients are not trivially small: a wrong scale (1/W, or W) would fail the checks.
+    CHECK(ref.grad_weight[0].abs().max().item<double>() > 1e-2);
+  }
+}
+
+TEST_CASE("Partial FC sampling keeps every positive, draws the exact count and touches only sampled centres",
+          "[dist]") {
+  const int steps = 4;
+  const int64_t rows = 8, classes = 40;  // 20 classes per rank
+  at::Tensor labels;
+  {
+    torch::manual_seed(2);
+    (void)torch::randn({rows, 10});
+    labels = torch::randint(0, classes, {rows}, torch::kLong);  // the worker's global labels
+  }
+  for (std::string rate : {"0.25", "0.1"}) {
+    INFO("sample_rate " << rate);
+    TempDir dir("pfc_sample");
+    auto ranks = run_workers(2, dir.path(), {"cosface", rate, std::to_string(steps), std::to_string(rows), std::to_string(classes)});
+    const int64_t budget = static_cast<int64_t>(std::stod(rate) * 20);
+    for (int r = 0; r < 2; ++r) {
+      auto& a = ranks[static_cast<size_t>(r)];
+      const int64_t begin = r * 20;
+      std::set<int64_t> positives;
+      for (int64_t i = 0; i < rows; ++i)
+        if (labels[i].item<int64_t>() >= begin && labels[i].item<int64_t>() < begin + 20)
+          positives.insert(labels[i].item<int64_t>() - begin);
+      CHECK(get(a, "sample_count").item<int64_t>() == budget);
+      std::set<std::vector<int64_t>> distinct_sets;
+      for (int s = 0; s < steps; ++s) {
+        const std::string k = std::to_string(s);
+        at::Tensor sampled = get(a, "sampled_" + k);
+        std::vector<int64_t> v(sampled.data_ptr<int64_t>(), sampled.data_ptr<int64_t>() + sampled.numel());
+        distinct_sets.insert(v);
+        std::set<int64_t> set(v.begin(), v.end());
+        CHECK(set.size() == v.size());
+        for (int64_t p : positives) CHECK(set.count(p) == 1);
+        CHECK(static_cast<int64_t>(v.size()) == std::max<int64_t>(budget, static_cast<int64_t>(positives.size())));
+        at::Tensor before = get(a, "weight_before_" + k), after = get(a, "weight_after_" + k);
+        at::Tensor m_before = get(a, "momentum_before_" + k), m_after = get(a, "momentum_after_" + k);
+        for (int64_t c = 0; c < 20; ++c) {
+          if (set.count(c)) {
+            CHECK_FALSE(after[c].equal(before[c]));
+          } else {
+            CHECK(after[c].equal(before[c]));
+            CHECK(m_after[c].equal(m_before[c]));
+          }
+        }
+      }
+      // Negatives are redrawn every step (unless positives alone fill the budget).
+      if (static_cast<int64_t>(positives.size()) < budget) CHECK(distinct_sets.size() > 1);
+      else CHECK(distinct_sets.size() == 1);
+    }
+  }
+  // Dense updates (insightface v2): momentum and weight decay move unsampled centres too.
+  TempDir dir("pfc_dense");
+  auto ranks = run_workers(2, dir.path(), {"cosface", "0.25", "2", std::to_string(rows), std::to_string(classes), "dense"});
+  at::Tensor sampled = get(ranks[0], "sampled_1");
+  std::set<int64_t> set(sampled.data_ptr<int64_t>(), sampled.data_ptr<int64_t>() + sampled.numel());
+  int64_t moved_unsampled = 0;
+  at::Tensor before = get(ranks[0], "weight_before_1"), after = get(ranks[0], "weight_after_1");
+  for (int64_t c = 0; c < 20; ++c)
+    if (!set.count(c) && !after[c].equal(before[c])) ++moved_unsampled;
+  CHECK(moved_unsampled == 20 - static_cast<int64_t>(set.size()));
+}
+
+TEST_CASE("Partial FC in a world of one at sample_rate 1 equals the full classifier for every head", "[dist][losses]") {
+  for (const auto& name : ff::losses::margin_head_names()) {
+    if (name == "elasticface" || name == "triplet") continue;  // random margins per row / no classifier
+    INFO(name);
+    ff::losses::HeadOptions o;
+    o.head = name;
+    o.scale = 16;
+    o.margin = name == "cosface" ? 0.35 : 0.4;
+    torch::manual_seed(4);
+    at::Tensor x = torch::randn({10, 8}) * 3;
+    at::Tensor y = torch::randint(0, 7, {10}, torch::kLong);
+    ff::losses::PartialFC pfc(nullptr, 7, 8, ff::losses::make_margin_head(o), {}, 9);
+    ff::losses::MarginClassifier full(7, 8, ff::losses::make_margin_head(o));
+    {
+      torch::NoGradGuard no_grad;
+      full.weight.copy_(pfc.weight);
+    }
+    for (int step = 0; step < 2; ++step) {  // the second step sees stateful heads' updated buffers
+      at::Tensor xa = x.clone().requires_grad_(true), xb = x.clone().requires_grad_(true);
+      pfc.set_step(step);
+      pfc.head().on_step(step);
+      full.head().on_step(step);
+      at::Tensor la = pfc.forward(xa, y), lb = full.forward(xb, y);
+      la.backward();
+      lb.backward();
+      CHECK(la.item<double>() == Approx(lb.item<double>()).epsilon(1e-5));
+      CHECK(max_diff(xa.grad(), xb.grad()) < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("classifier shards of 2 ranks load into a world of one row for row, and gaps are refused", "[dist][losses]") {
+  TempDir dir("pfc_shards");
+  ff::losses::HeadOptions o;
+  o.head = "cosface";
+  // Shards as ranks 0 and 1 of 2 write them for 23 classes: [0, 12) and [12, 23), rows numbered
+  // so every copied row is recognisable.
+  auto write_shard = [&](int64_t begin, int64_t end, double bump) {
+    torch::serialize::OutputArchive a, head;
+    a.write("class_begin", torch::tensor(begin));
+    a.write("class_end", torch::tensor(end));
+    a.write("num_classes", torch::tensor(int64_t{23}));
+    a.write("sub_centers", torch::tensor(int64_t{1}));
+    at::Tensor rows = torch::arange(begin, end, torch::kFloat).unsqueeze(1).repeat({1, 8});
+    a.write("weight", rows);
+    a.write("weight_momentum", rows * bump);
+    ff::losses::make_margin_head(o)->save(head);
+    a.write("head", head);
+    fs::path path = dir / ("shard" + std::to_string(begin) + ".pt");
+    a.save_to(path.string());
+    torch::serialize::InputArchive in;
+    in.load_from(path.string());
+    return in;
+  };
+  std::vector<torch::serialize::InputArchive> shards;
+  shards.push_back(write_shard(0, 12, 0.5));
+  shards.push_back(write_shard(12, 23, 0.5));
+  ff::losses::PartialFC one(nullptr, 23, 8, ff::losses::make_margin_head(o), {}, 5);
+  one.load_shards(shards);
+  at::Tensor expected = torch::arange(23, torch::kFloat).unsqueeze(1).repeat({1, 8});
+  CHECK(one.weight.equal(expected));
+  CHECK(one.weight_momentum.equal(expected * 0.5));
+
+  std::vector<torch::serialize::InputArchive> gap;
+  gap.push_back(write_shard(0, 12, 1));
+  ff::losses::PartialFC other(nullptr, 23, 8, ff::losses::make_margin_head(o), {}, 5);
+  CHECK_THROWS_WITH(other.load_shards(gap), Catch::Contains("classifier shards cover 12 of this rank's 23 classes"));
+  ff::losses::PartialFC wrong(nullptr, 24, 8, ff::losses::make_margin_head(o), {}, 5);
+  std::vector<torch::serialize::InputArchive> again;
+  again.push_back(write_shard(0, 12, 1));
+  CHECK_THROWS_WITH(wrong.load_shards(again), Catch::Contains("holds 23 classes x 1 sub-centres, this run has 24 x 1"));
+}
