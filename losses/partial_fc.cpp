@@ -74,6 +74,11 @@ int64_t PartialFC::sample_count() const {
   return std::max<int64_t>(1, static_cast<int64_t>(options_.sample_rate * static_cast<double>(range_.size())));
 }
 
+at::Tensor PartialFC::centre_rows(const at::Tensor& classes) const {
+  if (!classes.defined() || sub_centers_ == 1) return classes;
+  return (classes.unsqueeze(1) * sub_centers_ + at::arange(sub_centers_, classes.options())).reshape({-1});
+}
+
 void PartialFC::set_step(int64_t step) {
   step_ = step;
   draws_ = 0;
@@ -117,22 +122,22 @@ at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& la
   }
   sampled_ = index;
 
-  at::Tensor rows;  // weight rows of the sampled classes (K per class)
-  if (index.defined())
-    rows = sub_centers_ == 1 ? index
-                             : (index.unsqueeze(1) * sub_centers_ + at::arange(sub_centers_, index.options())).reshape({-1});
-  sub_weight_ = (rows.defined() ? weight.index_select(0, rows) : weight.detach()).requires_grad_(true);
+  const at::Tensor rows = centre_rows(index);
+  // Leaves whose gradients update() reads; kept per forward until then (gradient accumulation).
+  at::Tensor sub_weight = (rows.defined() ? weight.index_select(0, rows) : weight.detach()).requires_grad_(true);
+  at::Tensor sub_bias;
+  if (bias.defined()) sub_bias = (index.defined() ? bias.index_select(0, index) : bias.detach()).requires_grad_(true);
+  if (is_training()) pending_.push_back({index, sub_weight, sub_bias});
   at::Tensor logits;
   if (!head_->normalized()) {
-    sub_bias_ = (index.defined() ? bias.index_select(0, index) : bias.detach()).requires_grad_(true);
-    logits = head_->forward(x.matmul(sub_weight_.t()) + sub_bias_, local_y);
+    logits = head_->forward(x.matmul(sub_weight.t()) + sub_bias, local_y);
   } else {
     // x̂ · ŵᵀ as (x̂ · wᵀ) / |w|: dividing the [N, S] products by the S centre norms avoids a
     // normalised [S, D] copy of the centres and its backward (at 1M centres the normalisation
     // cost more time and memory than the matrix product itself).
     at::Tensor xn = F::normalize(x, F::NormalizeFuncOptions().dim(1));
-    at::Tensor centre_norms = sub_weight_.norm(2, 1).clamp_min(1e-12);
-    at::Tensor cosine = (xn.matmul(sub_weight_.t()) / centre_norms).clamp(-1.0, 1.0);
+    at::Tensor centre_norms = sub_weight.norm(2, 1).clamp_min(1e-12);
+    at::Tensor cosine = (xn.matmul(sub_weight.t()) / centre_norms).clamp(-1.0, 1.0);
     if (sub_centers_ > 1) {
       const int64_t classes = cosine.size(1) / sub_centers_;
       at::Tensor per_centre = cosine.view({cosine.size(0), classes, sub_centers_});
@@ -193,34 +198,64 @@ at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& la
   return graph + (value - graph.detach());
 }
 
+namespace {
+
+// One micro-batch's gradient of some rows (rows undefined: every row).
+struct RowGrad {
+  at::Tensor rows, grad;
+};
+
+// The gradients of a step's micro-batches summed per row: the union of their rows, or every row
+// when one of them used all.
+RowGrad sum_by_row(const std::vector<RowGrad>& parts, const at::Tensor& full) {
+  if (parts.size() == 1) return parts[0];
+  bool every_row = false;
+  for (const auto& p : parts) every_row = every_row || !p.rows.defined();
+  if (every_row) {
+    at::Tensor g = at::zeros_like(full);
+    for (const auto& p : parts) p.rows.defined() ? g.index_add_(0, p.rows, p.grad) : g.add_(p.grad);
+    return {at::Tensor(), g};
+  }
+  std::vector<at::Tensor> rows, grads;
+  for (const auto& p : parts) {
+    rows.push_back(p.rows);
+    grads.push_back(p.grad);
+  }
+  auto [unique, inverse] = at::_unique(at::cat(rows), /*sorted=*/true, /*return_inverse=*/true);
+  std::vector<int64_t> sizes = full.sizes().vec();
+  sizes[0] = unique.size(0);
+  return {unique, at::zeros(sizes, full.options()).index_add_(0, inverse, at::cat(grads))};
+}
+
+}  // namespace
+
 void PartialFC::update(double lr, double momentum, double weight_decay) {
   torch::NoGradGuard no_grad;
-  auto step = [&](at::Tensor& w, at::Tensor& m, const at::Tensor& leaf, const at::Tensor& rows) {
-    if (!leaf.defined()) return;
-    at::Tensor g = leaf.grad();
-    if (!g.defined()) g = at::zeros_like(leaf);
-    if (!rows.defined()) {  // every row took part
+  if (pending_.empty()) return;
+  auto step = [&](at::Tensor& w, at::Tensor& m, const RowGrad& rg) {
+    const at::Tensor& g = rg.grad;
+    if (!rg.rows.defined()) {  // every row took part
       m.mul_(momentum).add_(g).add_(w, weight_decay);
       w.sub_(m, lr);
     } else if (options_.sparse_update) {
-      at::Tensor w_rows = w.index_select(0, rows);
-      at::Tensor m_rows = m.index_select(0, rows).mul_(momentum).add_(g).add_(w_rows, weight_decay);
-      m.index_copy_(0, rows, m_rows);
-      w.index_copy_(0, rows, w_rows.sub_(m_rows, lr));
+      at::Tensor w_rows = w.index_select(0, rg.rows);
+      at::Tensor m_rows = m.index_select(0, rg.rows).mul_(momentum).add_(g).add_(w_rows, weight_decay);
+      m.index_copy_(0, rg.rows, m_rows);
+      w.index_copy_(0, rg.rows, w_rows.sub_(m_rows, lr));
     } else {
-      m.mul_(momentum).add_(w, weight_decay).index_add_(0, rows, g);
+      m.mul_(momentum).add_(w, weight_decay).index_add_(0, rg.rows, g);
       w.sub_(m, lr);
     }
   };
-  at::Tensor rows;
-  if (sampled_.defined())
-    rows = sub_centers_ == 1
-               ? sampled_
-               : (sampled_.unsqueeze(1) * sub_centers_ + at::arange(sub_centers_, sampled_.options())).reshape({-1});
-  step(weight, weight_momentum, sub_weight_, rows);
-  if (bias.defined()) step(bias, bias_momentum, sub_bias_, sampled_);
-  sub_weight_ = at::Tensor();
-  sub_bias_ = at::Tensor();
+  auto grad_of = [](const at::Tensor& leaf) { return leaf.grad().defined() ? leaf.grad() : at::zeros_like(leaf); };
+  std::vector<RowGrad> weights, biases;
+  for (const auto& p : pending_) {
+    weights.push_back({centre_rows(p.classes), grad_of(p.weight)});
+    if (p.bias.defined()) biases.push_back({p.classes, grad_of(p.bias)});
+  }
+  step(weight, weight_momentum, sum_by_row(weights, weight));
+  if (!biases.empty()) step(bias, bias_momentum, sum_by_row(biases, bias));
+  pending_.clear();
 }
 
 void PartialFC::drop_non_dominant_subcenters() {

@@ -47,7 +47,9 @@ class PartialFC : public torch::nn::Module {
   // global batch's scored rows, the same value on every rank; backward yields this rank's share
   // (see dist::all_gather_with_grad). In eval mode nothing is sampled.
   at::Tensor forward(const at::Tensor& embeddings, const at::Tensor& labels);
-  // SGD with momentum (PyTorch's formula: m = μ m + g + λ w; w -= lr m) on this step's centres.
+  // SGD with momentum (PyTorch's formula: m = μ m + g + λ w; w -= lr m) on this step's centres:
+  // those of every training forward since the last update, their gradients summed (micro-batches
+  // of gradient accumulation may sample different classes).
   void update(double lr, double momentum, double weight_decay);
   // Sampling is drawn from (seed, step, rank): reproducible, different every step.
   void set_step(int64_t step);
@@ -81,11 +83,19 @@ class PartialFC : public torch::nn::Module {
   std::shared_ptr<MarginHead> head_;
   PartialFCOptions options_;
   uint64_t seed_;
+  // Rows of `weight` holding the given local classes (K per class); undefined stays undefined (all).
+  at::Tensor centre_rows(const at::Tensor& classes) const;
+
   int64_t step_ = 0, draws_ = 0;
   ClassRange range_;
   at::Tensor wins_, allowed_;      // sub-centres: [local C, K] as in MarginClassifier
   at::Tensor sampled_;             // local classes of the last forward (undefined: all)
-  at::Tensor sub_weight_, sub_bias_;  // leaves whose .grad the update reads
+  // Each training forward since the last update(): its classes and the leaves holding its
+  // gradients. Several (gradient accumulation) are summed per row.
+  struct Pending {
+    at::Tensor classes, weight, bias;
+  };
+  std::vector<Pending> pending_;
 };
 
 }  // namespace ff::losses

@@ -21,6 +21,10 @@ config::Schema make_schema(RunConfig& c) {
   s.add("train.threads", c.train.threads, "intra-op compute threads per rank (0 = the node's cores / its ranks)",
         Bounds::at_least(0));
   s.add("train.log_every", c.train.log_every, "steps between progress lines", Bounds::at_least(1));
+  s.add("train.accumulate_steps", c.train.accumulate_steps,
+        "micro-batches per optimizer step: gradients summed, each loss divided by this (a step sees batch_size x "
+        "ranks x this images)",
+        Bounds::closed(1, 1 << 16));
   s.add("train.checkpoint_every", c.train.checkpoint_every,
         "steps between checkpoints besides each epoch's end (0 = epochs only)", Bounds::at_least(0));
   s.add("train.resume", c.train.resume,

@@ -199,8 +199,14 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   }
   datasets::Loader loader(*source, config.train.batch_size, config.data, static_cast<uint64_t>(config.seed), order,
                           shard.rank);
-  const int64_t steps_per_epoch = loader.batches_per_epoch();
-  const int64_t global_batch = int64_t{config.train.batch_size} * ranks;
+  // An optimizer step sums the gradients of `accumulate` micro-batches (a last incomplete group
+  // of an epoch is dropped).
+  const int accumulate = config.train.accumulate_steps;
+  const int64_t steps_per_epoch = loader.batches_per_epoch() / accumulate;
+  if (steps_per_epoch < 1)
+    fail("an epoch holds {} batches per rank, fewer than train.accumulate_steps {}", loader.batches_per_epoch(),
+         accumulate);
+  const int64_t global_batch = int64_t{config.train.batch_size} * ranks * accumulate;
   const int64_t total_steps = steps_per_epoch * config.train.epochs;
   const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
   const auto warmup_steps = std::min<int64_t>(
@@ -251,6 +257,9 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       result.results_db = previous->results_db;
       store = store::open_results_store(result.results_db.string());
       result.run_id = previous->run_id;
+      // A job killed outright (SIGKILL, out of memory) never recorded its end: it still reads running.
+      if (auto row = store->get_run(result.run_id); row && row->status == store::RunStatus::running)
+        store->finish_run(result.run_id, store::RunStatus::interrupted);
       store->resume_run(result.run_id);
     } else {
       if (!previous) write_file_atomically(result.run_dir / "config.yaml", resolved);
@@ -304,9 +313,10 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   };
   ProgressLine progress;
   if (main_rank) {
-    std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d ranks x %d images, %d threads per rank%s\n",
+    std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d ranks x %d images%s, %d threads per rank%s\n",
                 result.run_dir.c_str(), static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
-                static_cast<long long>(run_steps), ranks, config.train.batch_size, threads,
+                static_cast<long long>(run_steps), ranks, config.train.batch_size,
+                accumulate > 1 ? fmt::format(" x {} micro-batches", accumulate).c_str() : "", threads,
                 previous ? fmt::format(", resumed at step {} from {}", step, previous->checkpoint.string()).c_str() : "");
     for (size_t k = 0; k < members.size(); ++k) {
       const auto& m = members[k];
@@ -351,26 +361,31 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     };
     for (int64_t epoch = first_epoch; epoch < config.train.epochs && step < run_steps && !stop; ++epoch) {
       int64_t batch_in_epoch = epoch == first_epoch ? first_batch : 0;
-      loader.start_epoch(epoch, batch_in_epoch);
+      loader.start_epoch(epoch, batch_in_epoch * accumulate);
       objective->on_epoch(epoch);
-      while (step < run_steps && !stop) {
-        auto batch = loader.next();
-        if (!batch) break;
+      while (step < run_steps && !stop && batch_in_epoch < steps_per_epoch) {
         double lr = schedule.lr(step);
         for (auto& group : optimizer.param_groups())
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();
         objective->on_step(step);
-        at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels, batch->origins);
-        const auto* origin = batch->origins.data_ptr<int64_t>();
-        for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
-        report_bad_images();
-        loss.backward();
+        double step_loss = 0;
+        for (int micro = 0; micro < accumulate; ++micro) {
+          auto batch = loader.next();
+          if (!batch) fail("the loader ended epoch {} early, at batch {}", epoch, batch_in_epoch * accumulate + micro);
+          at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels, batch->origins);
+          const auto* origin = batch->origins.data_ptr<int64_t>();
+          for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
+          report_bad_images();
+          // The step's loss is the mean over its micro-batches, so each contributes 1/accumulate.
+          (accumulate == 1 ? loss : loss / accumulate).backward();
+          step_loss += loss.item<double>() / accumulate;
+        }
         dist::average_gradients(*world, parameters, config.dist.bucket_mb);
         optimizer.step();
         objective->update_classifiers(lr, config.optim.momentum, config.optim.weight_decay);
         // One small all-reduce per step: the mean loss over ranks and whether any rank was asked to stop.
-        at::Tensor agreed = at::tensor({loss.item<double>(), g_stop_requested ? 1.0 : 0.0}, at::kDouble);
+        at::Tensor agreed = at::tensor({step_loss, g_stop_requested ? 1.0 : 0.0}, at::kDouble);
         world->all_reduce(agreed);
         const double loss_value = agreed[0].item<double>() / ranks;
         stop = agreed[1].item<double>() > 0;

@@ -78,7 +78,7 @@ TEST_CASE("a killed worker makes faceforge launch exit non-zero naming it, withi
   std::string output = ff::test::run_command("cat " + (dir / "out.txt").string()).output;
   std::string result = ff::test::run_command("cat " + (dir / "result.txt").string()).output;
   INFO(output.substr(output.size() > 3000 ? output.size() - 3000 : 0));
-  INFO(result);
+  WARN("launch after SIGKILL of rank 1: " << result);
   CHECK_THAT(result, Catch::StartsWith("rc=137 "));  // the first failing worker's code: 128 + SIGKILL
   CHECK_THAT(output, Catch::Contains("error: worker rank 1"));
   CHECK_THAT(output, Catch::Contains("killed by signal 9"));
@@ -211,4 +211,16 @@ TEST_CASE("a 2-rank checkpoint resumes on 2 ranks exactly, and on 1 rank (and 1 
   CHECK(second_epoch(grown) == Approx(second_epoch(whole_one)).epsilon(0.2));
   CHECK(second_epoch(on_one) < 0.6 * first_steps(whole));
   CHECK(second_epoch(grown) < 0.6 * first_steps(whole_one));
+}
+
+TEST_CASE("gradient accumulation on 2 ranks: steps of batch x ranks x micro-batches images", "[dist][slow]") {
+  ff::test::TempDir dir("dist_accumulate");
+  write_tiny_setup(dir.path(), 40, 1, 0.5, false);
+  // 640 images, 8 per rank per micro-batch, 2 ranks, 2 micro-batches: 32 images per step.
+  std::string output = train_on(dir.path(), 2, "train.batch_size=8 train.threads=1 train.accumulate_steps=2");
+  CHECK_THAT(output, Catch::Contains("20 steps/epoch, 20 steps, 2 ranks x 8 images x 2 micro-batches"));
+  CHECK_THAT(output, Catch::Contains("source synthetic0: 640 images seen"));
+  auto l = losses(fs::path(output.substr(output.find("run folder: ") + 12, output.find('\n', output.find("run folder: ")) - output.find("run folder: ") - 12)));
+  REQUIRE(l.size() == 20);
+  CHECK(l.at(20) < l.at(1));  // it trains
 }

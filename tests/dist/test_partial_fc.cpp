@@ -258,3 +258,44 @@ TEST_CASE("classifier shards of 2 ranks load into a world of one row for row, an
   again.push_back(write_shard(0, 12, 1));
   CHECK_THROWS_WITH(wrong.load_shards(again), Catch::Contains("holds 23 classes x 1 sub-centres, this run has 24 x 1"));
 }
+
+TEST_CASE("gradient accumulation: two half batches with halved losses update the centres as one batch", "[dist][losses]") {
+  ff::losses::HeadOptions o;
+  o.head = "cosface";
+  o.scale = 16;
+  o.margin = 0.35;
+  torch::manual_seed(6);
+  at::Tensor x = torch::randn({16, 8});
+  at::Tensor y = torch::randint(0, 30, {16}, torch::kLong);
+  ff::losses::PartialFC whole(nullptr, 30, 8, ff::losses::make_margin_head(o), {}, 3);
+  ff::losses::PartialFC halves(nullptr, 30, 8, ff::losses::make_margin_head(o), {}, 3);
+  at::Tensor xa = x.clone().requires_grad_(true), xb = x.clone().requires_grad_(true);
+  whole.forward(xa, y).backward();
+  whole.update(0.1, 0.9, 5e-4);
+  for (int64_t half : {0, 1}) (halves.forward(xb.narrow(0, half * 8, 8), y.narrow(0, half * 8, 8)) / 2).backward();
+  halves.update(0.1, 0.9, 5e-4);
+  // Float32 sums in another order: equal to 1e-5 of each tensor's largest value.
+  auto relative = [](const at::Tensor& a, const at::Tensor& b) { return max_diff(a, b) / b.abs().max().item<double>(); };
+  CHECK(relative(halves.weight, whole.weight) < 1e-5);
+  CHECK(relative(halves.weight_momentum, whole.weight_momentum) < 1e-5);
+  CHECK(relative(xb.grad(), xa.grad()) < 1e-5);
+
+  // Sampled: the two micro-batches draw different negatives; the step moves the union of their
+  // classes and nothing else.
+  ff::losses::PartialFCOptions sampled;
+  sampled.sample_rate = 0.2;  // 6 of 30
+  ff::losses::PartialFC fc(nullptr, 30, 8, ff::losses::make_margin_head(o), sampled, 3);
+  at::Tensor before = fc.weight.clone(), momentum_before = fc.weight_momentum.clone();
+  fc.set_step(0);
+  std::set<int64_t> touched;
+  for (int64_t half : {0, 1}) {
+    (fc.forward(x.narrow(0, half * 8, 8), y.narrow(0, half * 8, 8)) / 2).backward();
+    const at::Tensor& s = fc.last_sampled();
+    touched.insert(s.data_ptr<int64_t>(), s.data_ptr<int64_t>() + s.numel());
+  }
+  fc.update(0.1, 0.9, 5e-4);
+  for (int64_t c = 0; c < 30; ++c) {
+    CHECK(fc.weight[c].equal(before[c]) == (touched.count(c) == 0));
+    if (!touched.count(c)) CHECK(fc.weight_momentum[c].equal(momentum_before[c]));
+  }
+}
