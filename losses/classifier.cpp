@@ -57,12 +57,15 @@ at::Tensor MarginClassifier::forward(const at::Tensor& embeddings, const at::Ten
   return loss;
 }
 
-void MarginClassifier::drop_non_dominant_subcenters() {
-  if (sub_centers_ == 1) return;
+void keep_dominant_subcenters(const at::Tensor& wins, at::Tensor& allowed) {
   torch::NoGradGuard no_grad;
-  at::Tensor dominant = wins_.argmax(1, /*keepdim=*/true);
-  allowed_.zero_();
-  allowed_.scatter_(1, dominant, true);
+  at::Tensor dominant = wins.argmax(1, /*keepdim=*/true);
+  allowed.zero_();
+  allowed.scatter_(1, dominant, true);
+}
+
+void MarginClassifier::drop_non_dominant_subcenters() {
+  if (sub_centers_ > 1) keep_dominant_subcenters(wins_, allowed_);
 }
 
 }  // namespace ff::losses

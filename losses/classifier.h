@@ -12,6 +12,10 @@
 
 namespace ff::losses {
 
+// Sub-center dominance (shared by MarginClassifier and PartialFC): from the per-centre win counts
+// [C, K], each class keeps only its most-won centre in `allowed` [C, K].
+void keep_dominant_subcenters(const at::Tensor& wins, at::Tensor& allowed);
+
 class MarginClassifier : public torch::nn::Module {
  public:
   MarginClassifier(int64_t num_classes, int64_t embedding_size, std::shared_ptr<MarginHead> head);

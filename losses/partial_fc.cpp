@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/normalization.h>
 
+#include "losses/classifier.h"
 #include "src/dist/data_parallel.h"
 #include "src/dist/world.h"
 #include "src/util/error.h"
@@ -259,11 +260,7 @@ void PartialFC::update(double lr, double momentum, double weight_decay) {
 }
 
 void PartialFC::drop_non_dominant_subcenters() {
-  if (sub_centers_ == 1) return;
-  torch::NoGradGuard no_grad;
-  at::Tensor dominant = wins_.argmax(1, /*keepdim=*/true);
-  allowed_.zero_();
-  allowed_.scatter_(1, dominant, true);
+  if (sub_centers_ > 1) keep_dominant_subcenters(wins_, allowed_);
 }
 
 void PartialFC::save_shard(torch::serialize::OutputArchive& archive) const {

@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -112,10 +110,7 @@ int free_local_port() {
 // the user asked for (RANK in their environment keeps them from launching again).
 std::vector<std::string> pfc_worker_command(const BenchPfcArgs& args) {
   const bench::PfcBenchOptions& o = args.options;
-  std::error_code error;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error || self.empty()) fail("bench pfc: cannot resolve /proc/self/exe to start the workers: {}", error.message());
-  std::vector<std::string> command = {self.string(), "bench", "pfc",
+  std::vector<std::string> command = {dist::this_program("bench pfc"), "bench", "pfc",
                                       "--classes", std::to_string(o.classes),
                                       "--dim", std::to_string(o.dim),
                                       "--world", std::to_string(o.world),

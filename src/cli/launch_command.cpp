@@ -1,23 +1,10 @@
 // `faceforge launch`: runs a faceforge subcommand as N local workers of this same binary.
 #include <filesystem>
-#include <system_error>
 
 #include "src/cli/commands.h"
 #include "src/util/error.h"
 
 namespace ff::cli {
-
-namespace {
-
-// The resolved binary, so workers run exactly this build even if PATH or the working directory says otherwise.
-std::string this_program() {
-  std::error_code error;
-  std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error || path.empty()) fail("launch: cannot resolve /proc/self/exe to this program's path: {}", error.message());
-  return path.string();
-}
-
-}  // namespace
 
 int run_launch(const LaunchArgs& args) {
   const std::vector<std::string>& rest = args.options.command;
@@ -29,7 +16,7 @@ int run_launch(const LaunchArgs& args) {
          rest.front());
   if (rest.front() == "launch") fail("launch: workers cannot run `launch` themselves; got `-- launch ...`");
   dist::LaunchOptions options = args.options;
-  options.command.insert(options.command.begin(), this_program());
+  options.command.insert(options.command.begin(), dist::this_program("launch"));
   return dist::launch(options);
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
@@ -494,6 +495,13 @@ std::string LinePrefixer::finish() {
   std::string out = prefix_ + line_ + '\n';
   line_.clear();
   return out;
+}
+
+std::string this_program(const std::string& who) {
+  std::error_code error;
+  std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error || path.empty()) fail("{}: cannot resolve /proc/self/exe to this program's path: {}", who, error.message());
+  return path.string();
 }
 
 }  // namespace ff::dist

@@ -49,6 +49,10 @@ struct LaunchOptions {
 // stderr. Only one launch() may run in a process at a time.
 int launch(const LaunchOptions& options);
 
+// The running binary's resolved path (/proc/self/exe), so workers run exactly this build whatever
+// PATH or the working directory say. Fails with one line naming `who` when it cannot be resolved.
+std::string this_program(const std::string& who);
+
 // Turns one worker stream into whole prefixed lines. '\n', "\r\n" and a lone '\r' (a progress bar
 // redrawing its line) each end a line; a '\r' that ends an empty line (the usual "\rtext" redraw) prints
 // nothing, while an empty line ended by '\n' is kept. A line longer than 64 KiB comes out in 64 KiB pieces
