@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/normalization.h>
 
+#include "losses/centre_cosine.h"
 #include "losses/classifier.h"
 #include "src/dist/data_parallel.h"
 #include "src/dist/world.h"
@@ -133,12 +134,8 @@ at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& la
   if (!head_->normalized()) {
     logits = head_->forward(x.matmul(sub_weight.t()) + sub_bias, local_y);
   } else {
-    // x̂ · ŵᵀ as (x̂ · wᵀ) / |w|: dividing the [N, S] products by the S centre norms avoids a
-    // normalised [S, D] copy of the centres and its backward (at 1M centres the normalisation
-    // cost more time and memory than the matrix product itself).
     at::Tensor xn = F::normalize(x, F::NormalizeFuncOptions().dim(1));
-    at::Tensor centre_norms = sub_weight.norm(2, 1).clamp_min(1e-12);
-    at::Tensor cosine = (xn.matmul(sub_weight.t()) / centre_norms).clamp(-1.0, 1.0);
+    at::Tensor cosine = centre_cosine(xn, sub_weight).clamp(-1.0, 1.0);
     if (sub_centers_ > 1) {
       const int64_t classes = cosine.size(1) / sub_centers_;
       at::Tensor per_centre = cosine.view({cosine.size(0), classes, sub_centers_});
@@ -201,9 +198,11 @@ at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& la
 
 namespace {
 
-// One micro-batch's gradient of some rows (rows undefined: every row).
+// One micro-batch's gradient of some rows (rows undefined: every row); `values`, when defined, is
+// a copy of those rows as they are now (the forward's gathered leaf), which spares gathering them
+// again.
 struct RowGrad {
-  at::Tensor rows, grad;
+  at::Tensor rows, grad, values;
 };
 
 // The gradients of a step's micro-batches summed per row: the union of their rows, or every row
@@ -215,7 +214,7 @@ RowGrad sum_by_row(const std::vector<RowGrad>& parts, const at::Tensor& full) {
   if (every_row) {
     at::Tensor g = at::zeros_like(full);
     for (const auto& p : parts) p.rows.defined() ? g.index_add_(0, p.rows, p.grad) : g.add_(p.grad);
-    return {at::Tensor(), g};
+    return {at::Tensor(), g, at::Tensor()};
   }
   std::vector<at::Tensor> rows, grads;
   for (const auto& p : parts) {
@@ -225,7 +224,7 @@ RowGrad sum_by_row(const std::vector<RowGrad>& parts, const at::Tensor& full) {
   auto [unique, inverse] = at::_unique(at::cat(rows), /*sorted=*/true, /*return_inverse=*/true);
   std::vector<int64_t> sizes = full.sizes().vec();
   sizes[0] = unique.size(0);
-  return {unique, at::zeros(sizes, full.options()).index_add_(0, inverse, at::cat(grads))};
+  return {unique, at::zeros(sizes, full.options()).index_add_(0, inverse, at::cat(grads)), at::Tensor()};
 }
 
 }  // namespace
@@ -239,7 +238,7 @@ void PartialFC::update(double lr, double momentum, double weight_decay) {
       m.mul_(momentum).add_(g).add_(w, weight_decay);
       w.sub_(m, lr);
     } else if (options_.sparse_update) {
-      at::Tensor w_rows = w.index_select(0, rg.rows);
+      at::Tensor w_rows = rg.values.defined() ? rg.values : w.index_select(0, rg.rows);
       at::Tensor m_rows = m.index_select(0, rg.rows).mul_(momentum).add_(g).add_(w_rows, weight_decay);
       m.index_copy_(0, rg.rows, m_rows);
       w.index_copy_(0, rg.rows, w_rows.sub_(m_rows, lr));
@@ -251,8 +250,8 @@ void PartialFC::update(double lr, double momentum, double weight_decay) {
   auto grad_of = [](const at::Tensor& leaf) { return leaf.grad().defined() ? leaf.grad() : at::zeros_like(leaf); };
   std::vector<RowGrad> weights, biases;
   for (const auto& p : pending_) {
-    weights.push_back({centre_rows(p.classes), grad_of(p.weight)});
-    if (p.bias.defined()) biases.push_back({p.classes, grad_of(p.bias)});
+    weights.push_back({centre_rows(p.classes), grad_of(p.weight), p.weight.detach()});
+    if (p.bias.defined()) biases.push_back({p.classes, grad_of(p.bias), p.bias.detach()});
   }
   step(weight, weight_momentum, sum_by_row(weights, weight));
   if (!biases.empty()) step(bias, bias_momentum, sum_by_row(biases, bias));

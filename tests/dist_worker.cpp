@@ -18,6 +18,7 @@
 #include "src/dist/world.h"
 #include "src/train/trainer.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 #include "tiny_net.h"
 
 int main(int argc, char** argv) try {
@@ -40,7 +41,7 @@ int main(int argc, char** argv) try {
   head.partial_fc.sparse_update = !(argc > 7 && std::string(argv[7]) == "dense");
   const int steps = std::stoi(argv[4]);
   const int64_t global_rows = std::stoll(argv[5]), classes = std::stoll(argv[6]);
-  torch::set_num_threads(1);
+  ff::set_compute_threads(1);
   ff::dist::DistOptions options;
   options.timeout_seconds = 60;
   auto world = ff::dist::World::connect(ff::dist::rendezvous_from_env(), options);

@@ -10,12 +10,13 @@
 #include "datasets/source.h"
 #include "src/bench/python_reference.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 
 namespace ff::bench {
 
 DataBenchResult bench_data(const DataBenchOptions& o) {
   if (o.images < o.batch) fail("bench data: --images {} is less than one batch of {}", o.images, o.batch);
-  torch::set_num_threads(1);  // the workers decode; nothing else should compete for the cores
+  set_compute_threads(1);  // the workers decode; nothing else should compete for the cores
   auto source = datasets::open_source(datasets::source_at(o.source, o.format));
   datasets::DataOptions data;
   data.workers = o.threads;

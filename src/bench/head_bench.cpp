@@ -2,7 +2,6 @@
 #include "src/bench/head_bench.h"
 
 #include <chrono>
-#include <thread>
 
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
@@ -10,12 +9,13 @@
 #include "losses/margin_head.h"
 #include "src/train/objective.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 
 namespace ff::bench {
 
 std::vector<HeadBenchRow> bench_heads(const HeadBenchOptions& o) {
   if (o.classes < 2 || o.batch < 4 || o.iters < 1) fail("bench heads: need --classes >= 2, --batch >= 4, --iters >= 1");
-  torch::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  set_compute_threads(o.threads > 0 ? o.threads : cores());
   torch::manual_seed(0);
   // Four images per label so every triplet strategy finds positives, as a P x K batch would.
   at::Tensor labels = at::arange(o.batch / 4, at::kLong).repeat_interleave(4);

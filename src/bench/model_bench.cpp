@@ -5,13 +5,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include <torch/utils.h>
 
 #include "backbones/backbone.h"
 #include "src/bench/python_reference.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 
 namespace ff::bench {
 
@@ -37,8 +37,8 @@ double peak_rss_mib() {
 ModelBenchResult bench_model(const ModelBenchOptions& o) {
   if (o.batch < 1 || o.iters < 1 || o.warmup < 0) fail("bench model: --batch and --iters must be >= 1, --warmup >= 0");
   ModelBenchResult result;
-  result.threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(result.threads);
+  result.threads = o.threads > 0 ? o.threads : cores();
+  set_compute_threads(result.threads);
   torch::manual_seed(0);
   backbones::register_builtin_backbones();
   auto net = backbones::make_backbone(o.model);

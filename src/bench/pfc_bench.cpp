@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -20,6 +19,7 @@
 #include "src/dist/data_parallel.h"
 #include "src/dist/world.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 
 namespace ff::bench {
 
@@ -71,8 +71,7 @@ PfcBenchRank bench_pfc_rank(const PfcBenchOptions& o, dist::World& world) {
     fail("bench pfc: need --classes >= 2, --dim >= 1, --batch >= 1, --iters >= 1, --warmup >= 0; got {}, {}, {}, {}, {}",
          o.classes, o.dim, o.batch, o.iters, o.warmup);
   if (!(o.sample_rate > 0 && o.sample_rate <= 1)) fail("bench pfc: --sample-rate must be in (0, 1], got {}", o.sample_rate);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(o.threads > 0 ? o.threads : std::max(1, cores / world.size()));
+  set_compute_threads(o.threads > 0 ? o.threads : std::max(1, cores() / world.size()));
   torch::manual_seed(kSeed);
 
   // The backbone comes first so a bad name fails before minutes of centre initialisation.

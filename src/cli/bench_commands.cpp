@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +21,7 @@
 #include "src/dist/rendezvous.h"
 #include "src/dist/world.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 #include "src/util/progress.h"
 #include "src/util/torch_compat.h"
 
@@ -142,8 +142,7 @@ int run_bench_pfc(const BenchPfcArgs& args) {
   o.world = world->size();  // a launcher's WORLD_SIZE wins over --world
   if (o.threads <= 0) {
     // Share the cores among the ranks on this machine, not the whole world (several nodes).
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    o.threads = std::max(1, cores / std::max(1, rendezvous.local_world));
+    o.threads = std::max(1, cores() / std::max(1, rendezvous.local_world));
   }
   const bench::PfcBenchRank r = bench::bench_pfc_rank(o, *world);
   std::printf("rank %d: %lld classes, %lld sampled, centres %.1f MiB, logits %.1f MiB, peak %.0f MiB, head step %.1f ms, "

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +30,7 @@
 #include "src/train/objective.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
+#include "src/util/threads.h"
 #include "src/util/progress.h"
 
 namespace ff::train {
@@ -171,9 +171,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   auto world = dist::World::connect(rendezvous, config.dist);
   const bool main_rank = world->is_main();
   const int ranks = world->size();
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int threads = config.train.threads > 0 ? config.train.threads : std::max(1, cores / std::max(1, rendezvous.local_world));
-  torch::set_num_threads(threads);
+  int threads = config.train.threads > 0 ? config.train.threads : std::max(1, cores() / std::max(1, rendezvous.local_world));
+  set_compute_threads(threads);
   torch::manual_seed(static_cast<uint64_t>(config.seed));
 
   auto source = datasets::open_sources(config.data);
