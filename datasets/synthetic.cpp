@@ -1,6 +1,7 @@
 // The embedded synthetic identity generator: persistent identity parameters, per-image variation
 // drawn with OpenCV primitives, and the on-disk dataset with held-out verification pairs.
 #include "datasets/synthetic.h"
+#include "datasets/synthetic_rng.h"
 
 #include "src/util/splitmix.h"
 
@@ -75,46 +76,11 @@ constexpr int kRenderThreads = 2;
 
 enum Stream : uint64_t { kStreamGroup = 1, kStreamGroupPrior, kStreamIdentity, kStreamImage, kStreamPairs };
 
-// Key of one random stream: every (seed, stream, a, b) gets its own generator, so no draw depends
-// on what was rendered before or on another thread.
 uint64_t stream_key(int seed, Stream stream, int64_t a, int64_t b = 0) {
-  uint64_t h = splitmix64(static_cast<uint64_t>(static_cast<uint32_t>(seed)) ^ 0xFACEF0D6E5EEDULL);
-  h = splitmix64(h ^ static_cast<uint64_t>(stream));
-  h = splitmix64(h ^ static_cast<uint64_t>(a));
-  return splitmix64(h ^ static_cast<uint64_t>(b));
+  return synthetic_stream_key(0xFACEF0D6E5EEDULL, seed, stream, a, b);
 }
 
-// Counter-based generator with hand-written distributions: std:: distributions differ between
-// standard libraries, and pixels must not.
-class Rng {
- public:
-  explicit Rng(uint64_t key) : state_(key) {}
-  uint64_t next() { return splitmix64(state_++); }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  double normal(double mean, double sigma) {
-    double u1 = 1.0 - uniform(), u2 = uniform();
-    return mean + sigma * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
-  }
-  double clamped_normal(double mean, double sigma, double lo, double hi) {
-    return std::clamp(normal(mean, sigma), lo, hi);
-  }
-  bool chance(double p) { return uniform() < p; }
-  int below(int n) { return static_cast<int>(next() % static_cast<uint64_t>(n)); }
-  int pick(const std::vector<double>& weights) {
-    double total = 0;
-    for (double w : weights) total += w;
-    double x = uniform() * total;
-    for (size_t i = 0; i < weights.size(); ++i) {
-      if (x < weights[i]) return static_cast<int>(i);
-      x -= weights[i];
-    }
-    return static_cast<int>(weights.size()) - 1;
-  }
-
- private:
-  uint64_t state_;
-};
+using Rng = SyntheticRng;
 
 using Colour = std::array<float, 3>;
 
@@ -877,10 +843,10 @@ void develop(const Shot& s, cv::Mat& img) {
 }
 
 void check_identity(const SyntheticOptions& options, int identity) {
-  int64_t total = static_cast<int64_t>(options.identities) + options.pair_identities;
+  int64_t total = static_cast<int64_t>(options.identities) + options.pair_identities + options.protocol_identities;
   if (identity < 0 || identity >= total)
-    fail("synthetic identity {} out of range: expected 0..{} ({} training + {} held-out identities)", identity,
-         total - 1, options.identities, options.pair_identities);
+    fail("synthetic identity {} out of range: expected 0..{} ({} training + {} held-out + {} protocol identities)",
+         identity, total - 1, options.identities, options.pair_identities, options.protocol_identities);
 }
 
 // Runs fn(i) for i in [0, n) on kRenderThreads threads; results depend only on i, never on which
@@ -921,9 +887,11 @@ void validate_synthetic_options(const SyntheticOptions& o) {
         "synthetic.pair_identities must be >= 2 * groups = {} (two held-out identities per group for impostor "
         "pairs), got {}",
         2 * o.groups, o.pair_identities);
-  if (static_cast<int64_t>(o.identities) + o.pair_identities > std::numeric_limits<int>::max())
-    fail("synthetic.identities + synthetic.pair_identities must fit in an int, got {} + {}", o.identities,
-         o.pair_identities);
+  if (o.protocol_identities < 0)
+    fail("synthetic.protocol_identities must be >= 0, got {}", o.protocol_identities);
+  if (static_cast<int64_t>(o.identities) + o.pair_identities + o.protocol_identities > std::numeric_limits<int>::max())
+    fail("synthetic.identities + pair_identities + protocol_identities must fit in an int, got {} + {} + {}",
+         o.identities, o.pair_identities, o.protocol_identities);
   if (o.pairs < 20 || o.pairs % 20 != 0)
     fail("synthetic.pairs must be a positive multiple of 20 (10 folds, half genuine), got {}", o.pairs);
   if (!(o.variation >= 0.0 && o.variation <= 3.0))

@@ -22,6 +22,10 @@ struct SyntheticOptions {
   int pair_identities = 300;      // held-out identities (never trained on) for verification pairs
   int pairs = 3000;               // held-out verification pairs (10 folds, half genuine)
   double variation = 1.0;         // scales within-identity variation (difficulty)
+  // Further held-out identities after the pair identities, addressable by render_synthetic for
+  // protocol trees (datasets/synthetic_protocols.h). They change no pixel and no written file:
+  // write_synthetic_dataset ignores them, and an identity's pixels never depend on this bound.
+  int protocol_identities = 0;
 };
 
 // Throws ff::Error naming the option, the expected range and the value given. Every function
@@ -78,7 +82,9 @@ struct SyntheticIdentity {
 SyntheticIdentity synthetic_identity(const SyntheticOptions& options, int identity);
 
 // Renders image `image_index` of training identity `identity` as 112x112 BGR (CV_8UC3).
-// Held-out identities are addressed as identity >= options.identities (up to + pair_identities).
+// Held-out identities are addressed as identity >= options.identities: the pair identities
+// [identities, identities + pair_identities), then the protocol identities up to
+// identities + pair_identities + protocol_identities (exclusive).
 void render_synthetic(const SyntheticOptions& options, int identity, int image_index, cv::Mat& out);
 
 // Demographic group (0..groups-1) of an identity: groups take turns along the identity index, so

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libgloo-dev libopencv-dev libyaml-cpp-dev libcli11-dev catch2 libsqlite3-dev
   nlohmann-json3-dev libfmt-dev
+  libssl-dev                    # libcrypto's SHA-256 for feature-file provenance
   libopenblas0-pthread          # multithreaded BLAS for LibTorch's linear layers (via alternatives)
   python3-numpy                 # tests only: Python writes the reference pickles (.bin packs, numpy arrays)
 )

@@ -46,6 +46,20 @@ CommandResult run_command(const std::string& command) {
 
 std::string python() { return "/usr/bin/python3"; }
 
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+CommandResult run_python_script(const TempDir& dir, const std::string& script, const std::vector<std::string>& args) {
+  const fs::path file = dir / "helper.py";
+  if (!fs::exists(file)) write_text(file, script);
+  std::string command = shell_quote(python()) + " " + shell_quote(file.string());
+  for (const std::string& arg : args) command += " " + shell_quote(arg);
+  return run_command(command);
+}
+
 void write_small_synthetic(const fs::path& dir, int identities, int images, int seed) {
   datasets::SyntheticOptions o;
   o.identities = identities;

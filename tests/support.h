@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ff::test {
 
@@ -29,6 +30,13 @@ CommandResult run_command(const std::string& command);
 
 // Debian's Python (with python3-torch/numpy), never a pyenv shim on PATH.
 std::string python();
+
+// `text` in single quotes for /bin/sh.
+std::string shell_quote(const std::string& text);
+
+// Writes `script` to dir/helper.py (once) and runs it with Debian's Python and `args`; output is
+// stdout and stderr together. Tests use it to have Python write or check a file format.
+CommandResult run_python_script(const TempDir& dir, const std::string& script, const std::vector<std::string>& args);
 
 void write_text(const std::filesystem::path& path, const std::string& text);
 

@@ -6,6 +6,7 @@ find_package(CLI11 REQUIRED)        # libcli11-dev
 find_package(SQLite3 REQUIRED)      # libsqlite3-dev
 find_package(nlohmann_json 3 REQUIRED)  # nlohmann-json3-dev
 find_package(fmt REQUIRED)          # libfmt-dev
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # libssl-dev (libcrypto: SHA-256)
 
 add_library(opencv_deps INTERFACE)
 target_include_directories(opencv_deps INTERFACE ${OpenCV_INCLUDE_DIRS})

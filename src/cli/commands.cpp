@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "backbones/backbone.h"
-#include "datasets/synthetic.h"
 #include "src/eval/verification.h"
 #include "src/store/results_store.h"
 #include "src/train/checkpoint.h"
@@ -86,22 +85,6 @@ int run_eval(const EvalArgs& args) {
     if (store) store->add_evaluation(run.run_id, run.checkpoint.string(), report.target, report.metrics);
   }
   if (store) std::printf("recorded in %s (run %lld)\n", run.results_db.c_str(), static_cast<long long>(run.run_id));
-  return 0;
-}
-
-int run_data_synth(const SynthArgs& args) {
-  datasets::SyntheticOptions o;
-  o.identities = args.identities;
-  o.images_per_identity = args.images_per_identity;
-  o.seed = args.seed;
-  o.pair_identities = args.pair_identities;
-  o.pairs = args.pairs;
-  o.variation = args.variation;
-  auto start = std::chrono::steady_clock::now();
-  int64_t images = datasets::write_synthetic_dataset(o, args.out);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("wrote %lld training images of %d identities and %d held-out pairs (%d identities) to %s in %.1f s\n",
-              static_cast<long long>(images), o.identities, o.pairs, o.pair_identities, args.out.c_str(), seconds);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "backbones/backbone_options.h"
 #include "datasets/alignment.h"
+#include "datasets/synthetic_protocols.h"
 #include "src/bench/data_bench.h"
 #include "src/bench/head_bench.h"
 #include "src/bench/pfc_bench.h"
@@ -43,8 +44,14 @@ struct SynthArgs {
   int pair_identities = 300;
   int pairs = 3000;
   double variation = 1.0;
+  bool rfw = false;                          // --rfw: also write OUT/rfw
+  datasets::SyntheticRfwOptions rfw_options;  // --rfw-identities, --rfw-images, --rfw-pairs
+  bool ijb = false;                          // --ijb: also write OUT/ijb
+  datasets::SyntheticIjbOptions ijb_options;  // --ijb-subjects, --ijb-templates, --ijb-genuine, --ijb-impostors
   std::string out;
 };
+// `data synth`: refuses bad --rfw/--ijb options and non-empty OUT/rfw, OUT/ijb before anything is
+// rendered, writes the training images and verification.bin, then the requested protocol trees.
 int run_data_synth(const SynthArgs& args);
 
 struct DataPackArgs {

@@ -67,13 +67,32 @@ int main(int argc, char** argv) {
   auto* data_cmd = app.add_subcommand("data", "Dataset tools");
   data_cmd->require_subcommand(1);
   ff::cli::SynthArgs synth;
-  auto* synth_cmd = data_cmd->add_subcommand("synth", "Render synthetic identities + held-out verification pairs");
+  auto* synth_cmd = data_cmd->add_subcommand(
+      "synth", "Render synthetic identities + held-out verification pairs (+ RFW/IJB-style trees: --rfw, --ijb)");
   synth_cmd->add_option("--identities", synth.identities, "Training identities")->capture_default_str();
   synth_cmd->add_option("--images-per-identity", synth.images_per_identity, "Images per identity")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Dataset seed")->capture_default_str();
   synth_cmd->add_option("--pair-identities", synth.pair_identities, "Held-out identities for pairs")->capture_default_str();
   synth_cmd->add_option("--pairs", synth.pairs, "Verification pairs (multiple of 20)")->capture_default_str();
   synth_cmd->add_option("--variation", synth.variation, "Within-identity variation scale")->capture_default_str();
+  auto* rfw_flag = synth_cmd->add_flag(
+      "--rfw", synth.rfw, "Also write OUT/rfw: RFW-style races, pairs and landmarks of loose crops of further held-out identities");
+  synth_cmd->add_option("--rfw-identities", synth.rfw_options.identities_per_race, "RFW identities per race")
+      ->capture_default_str()->needs(rfw_flag);
+  synth_cmd->add_option("--rfw-images", synth.rfw_options.images_per_identity, "RFW images per identity")
+      ->capture_default_str()->needs(rfw_flag);
+  synth_cmd->add_option("--rfw-pairs", synth.rfw_options.pairs, "RFW pairs per race (multiple of 20)")
+      ->capture_default_str()->needs(rfw_flag);
+  auto* ijb_flag = synth_cmd->add_flag(
+      "--ijb", synth.ijb, "Also write OUT/ijb: IJB-C-style loose crops and insightface meta files (templates, media, "
+      "1:1 pairs, 1:N galleries) of further held-out identities");
+  synth_cmd->add_option("--ijb-subjects", synth.ijb_options.subjects, "IJB subjects")->capture_default_str()->needs(ijb_flag);
+  synth_cmd->add_option("--ijb-templates", synth.ijb_options.templates_per_subject, "IJB templates per subject")
+      ->capture_default_str()->needs(ijb_flag);
+  synth_cmd->add_option("--ijb-genuine", synth.ijb_options.genuine_pairs, "IJB genuine template pairs")
+      ->capture_default_str()->needs(ijb_flag);
+  synth_cmd->add_option("--ijb-impostors", synth.ijb_options.impostor_pairs, "IJB impostor template pairs")
+      ->capture_default_str()->needs(ijb_flag);
   synth_cmd->add_option("--out", synth.out, "Output folder")->required();
   synth_cmd->callback([&] { exit_code = ff::cli::run_data_synth(synth); });
   const std::vector<std::string> source_formats = {"auto", "recordio", "folder", "list", "synthetic"};

@@ -62,11 +62,12 @@ double between(double low, double high) {
 
 std::vector<double> widen(std::span<const float> scores) { return {scores.begin(), scores.end()}; }
 
-// Best-accuracy threshold over the entries whose fold differs from `held_out` (all when -1).
-// Starts at accept-all and moves the threshold past one group of tied scores at a time; a group
-// flips its impostors to correct and its genuine pairs to wrong. Strict improvement keeps the
-// lowest threshold on ties.
-ThresholdAccuracy sweep(const std::vector<Entry>& sorted, int held_out) {
+// The threshold that `rule` prefers over the entries whose fold differs from `held_out` (all when
+// -1). Starts at accept-all and moves the threshold past one group of tied scores at a time; a
+// group flips its impostors to correct and its genuine pairs to wrong. Strict improvement keeps
+// the lowest threshold on ties. Youden's J = TPR - FPR is compared as the integer
+// tp·I - fp·G (both over G·I), so equal J values are equal exactly.
+ThresholdAccuracy sweep(const std::vector<Entry>& sorted, int held_out, ThresholdRule rule) {
   std::size_t pairs = 0;
   std::size_t genuine = 0;
   double first = 0.0;
@@ -78,11 +79,14 @@ ThresholdAccuracy sweep(const std::vector<Entry>& sorted, int held_out) {
     ++pairs;
     if (e.genuine) ++genuine;
   }
+  const auto g = static_cast<std::int64_t>(genuine), imp = static_cast<std::int64_t>(pairs - genuine);
+  std::int64_t tp = g, fp = imp;  // accepted at the current threshold
+  auto objective = [&] { return rule == ThresholdRule::youden ? tp * imp - fp * g : tp + (imp - fp); };
   ThresholdAccuracy best;
   best.pairs = pairs;
   best.threshold = first;
   best.correct = genuine;
-  std::int64_t correct = static_cast<std::int64_t>(genuine);
+  std::int64_t best_objective = objective();
   std::size_t i = 0;
   auto skip = [&](std::size_t k) {
     while (k < sorted.size() && held_out >= 0 && sorted[k].fold == held_out) ++k;
@@ -92,12 +96,13 @@ ThresholdAccuracy sweep(const std::vector<Entry>& sorted, int held_out) {
   while (i < sorted.size()) {
     const double value = sorted[i].score;
     while (i < sorted.size() && sorted[i].score == value) {
-      if (!(held_out >= 0 && sorted[i].fold == held_out)) correct += sorted[i].genuine ? -1 : 1;
+      if (!(held_out >= 0 && sorted[i].fold == held_out)) --(sorted[i].genuine ? tp : fp);
       ++i;
     }
     i = skip(i);
-    if (correct > static_cast<std::int64_t>(best.correct)) {
-      best.correct = static_cast<std::size_t>(correct);
+    if (objective() > best_objective) {
+      best_objective = objective();
+      best.correct = static_cast<std::size_t>(tp + (imp - fp));
       best.threshold = i < sorted.size() ? between(value, sorted[i].score) : above(value);
     }
   }
@@ -107,16 +112,19 @@ ThresholdAccuracy sweep(const std::vector<Entry>& sorted, int held_out) {
 
 }  // namespace
 
-ThresholdAccuracy best_threshold(std::span<const double> scores, const std::vector<bool>& is_genuine) {
+ThresholdAccuracy best_threshold(std::span<const double> scores, const std::vector<bool>& is_genuine,
+                                 ThresholdRule rule) {
   validate("best_threshold", scores, is_genuine);
-  return sweep(sorted_entries(scores, is_genuine), -1);
+  return sweep(sorted_entries(scores, is_genuine), -1, rule);
 }
 
-ThresholdAccuracy best_threshold(std::span<const float> scores, const std::vector<bool>& is_genuine) {
-  return best_threshold(std::span<const double>(widen(scores)), is_genuine);
+ThresholdAccuracy best_threshold(std::span<const float> scores, const std::vector<bool>& is_genuine,
+                                 ThresholdRule rule) {
+  return best_threshold(std::span<const double>(widen(scores)), is_genuine, rule);
 }
 
-KFoldAccuracy ten_fold_accuracy(std::span<const double> scores, const std::vector<bool>& is_genuine, int folds) {
+KFoldAccuracy ten_fold_accuracy(std::span<const double> scores, const std::vector<bool>& is_genuine, int folds,
+                                ThresholdRule rule) {
   validate("ten_fold_accuracy", scores, is_genuine);
   const std::size_t n = scores.size();
   if (folds < 2 || static_cast<std::size_t>(folds) > n) {
@@ -139,7 +147,7 @@ KFoldAccuracy ten_fold_accuracy(std::span<const double> scores, const std::vecto
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.score < b.score; });
 
   for (std::size_t f = 0; f < k; ++f) {
-    const double threshold = sweep(entries, static_cast<int>(f)).threshold;
+    const double threshold = sweep(entries, static_cast<int>(f), rule).threshold;
     std::size_t correct = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (fold_of[i] != static_cast<int>(f)) continue;
@@ -164,8 +172,9 @@ KFoldAccuracy ten_fold_accuracy(std::span<const double> scores, const std::vecto
   return result;
 }
 
-KFoldAccuracy ten_fold_accuracy(std::span<const float> scores, const std::vector<bool>& is_genuine, int folds) {
-  return ten_fold_accuracy(std::span<const double>(widen(scores)), is_genuine, folds);
+KFoldAccuracy ten_fold_accuracy(std::span<const float> scores, const std::vector<bool>& is_genuine, int folds,
+                                ThresholdRule rule) {
+  return ten_fold_accuracy(std::span<const double>(widen(scores)), is_genuine, folds, rule);
 }
 
 RocCurve roc_curve(std::span<const double> scores, const std::vector<bool>& is_genuine) {

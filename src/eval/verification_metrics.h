@@ -16,7 +16,13 @@ namespace ff::eval {
 // Accuracies, rates and AUC are fractions in [0, 1], not percentages.
 
 // ---------------------------------------------------------------------------------------------
-// Best single threshold: maximises accuracy = (genuine accepted + impostors rejected) / N.
+// Which threshold a training split picks: the one maximising accuracy (insightface's LFW/CFP/AgeDB
+// evaluation) or Youden's J = TPR - FPR (FaceX-Zoo). They differ when genuine and impostor counts
+// are unequal or when accuracy has several maxima.
+enum class ThresholdRule { best_accuracy, youden };
+
+// Best single threshold under `rule` (default: maximises accuracy = (genuine accepted +
+// impostors rejected) / N; `accuracy` and `correct` are always those at the chosen threshold).
 //
 // Candidates (exact, no grid): with s_1 < ... < s_m the distinct scores, the thresholds s_1
 // (accept all), the midpoints (s_i + s_{i+1}) / 2 (accept exactly those >= s_{i+1}) and the double
@@ -29,14 +35,16 @@ struct ThresholdAccuracy {
   std::size_t correct = 0;  // pairs classified correctly at `threshold`
   std::size_t pairs = 0;
 };
-ThresholdAccuracy best_threshold(std::span<const double> scores, const std::vector<bool>& is_genuine);
-ThresholdAccuracy best_threshold(std::span<const float> scores, const std::vector<bool>& is_genuine);
+ThresholdAccuracy best_threshold(std::span<const double> scores, const std::vector<bool>& is_genuine,
+                                 ThresholdRule rule = ThresholdRule::best_accuracy);
+ThresholdAccuracy best_threshold(std::span<const float> scores, const std::vector<bool>& is_genuine,
+                                 ThresholdRule rule = ThresholdRule::best_accuracy);
 
 // ---------------------------------------------------------------------------------------------
 // k-fold accuracy, insightface's LFW/CFP/AgeDB convention (sklearn KFold without shuffling):
 // folds are contiguous blocks in pair order; when N is not divisible by k the first N % k folds
 // hold one pair more (KFold's rule). For each fold the threshold is best_threshold() over the
-// other k-1 folds, and the fold's accuracy is measured at that threshold on the fold itself.
+// other k-1 folds (under `rule`), and the fold's accuracy is measured at that threshold on the fold itself.
 // Requires 2 <= folds <= N. Only the whole input must hold both classes; a training split
 // without one class still yields a threshold (accept all or reject all).
 //
@@ -51,9 +59,9 @@ struct KFoldAccuracy {
   double mean_threshold = 0.0;
 };
 KFoldAccuracy ten_fold_accuracy(std::span<const double> scores, const std::vector<bool>& is_genuine,
-                                int folds = 10);
+                                int folds = 10, ThresholdRule rule = ThresholdRule::best_accuracy);
 KFoldAccuracy ten_fold_accuracy(std::span<const float> scores, const std::vector<bool>& is_genuine,
-                                int folds = 10);
+                                int folds = 10, ThresholdRule rule = ThresholdRule::best_accuracy);
 
 // ---------------------------------------------------------------------------------------------
 // ROC over all pairs. One point per distinct score s (threshold = s, accepting every pair with

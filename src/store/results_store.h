@@ -12,8 +12,9 @@ namespace ff::store {
 
 // Schema version this build reads and writes (SQLite: PRAGMA user_version). A store with a
 // higher version was written by a newer FaceForge and is refused rather than misread.
-// Version 2 added data_sources; a version 1 store is upgraded in place when opened.
-inline constexpr int kSchemaVersion = 2;
+// Version 2 added data_sources; version 3 gave evaluations a protocol, the conventions that produced
+// the numbers and a group. An older store is upgraded in place when opened.
+inline constexpr int kSchemaVersion = 3;
 
 // Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
 // resume_run() takes a failed, interrupted or finished run back to running (a resumed or
@@ -48,11 +49,28 @@ struct RunRow {
 struct EvaluationRow {
   std::int64_t id = 0;
   std::int64_t run_id = 0;
-  std::string checkpoint;  // which weights were evaluated, e.g. "step_120000" or a file name
+  std::string checkpoint;  // which weights were evaluated: "step_120000", a file, or "features:sha256:<hex>"
   std::string target;      // evaluation set, e.g. "lfw", "ijbc"
   std::string metric;      // e.g. "accuracy", "tar@far=1e-4"
   double value = 0.0;
   std::string created_at;  // ISO-8601 UTC; one evaluation's metrics share it
+  std::string protocol;    // e.g. "verification", "rfw", "ijb_1to1", "ijb_1toN", "fruits"; "" before version 3
+  std::string conventions; // JSON object of the settings behind the numbers (threshold rule, flip, N/D/F...)
+  std::string group;       // demographic or gallery group a metric is about; "" = the whole target
+};
+
+// One evaluation: where the numbers came from and every value, written in one transaction.
+struct Evaluation {
+  std::string checkpoint;
+  std::string target;
+  std::string protocol;
+  std::string conventions = "{}";  // JSON object
+  struct Value {
+    std::string metric;
+    double value = 0.0;
+    std::string group;  // "" = the whole target
+  };
+  std::vector<Value> values;
 };
 
 // One training-data source of a run (synthetic-data mixing): what it held after its caps, its target
@@ -90,11 +108,14 @@ class ResultsStore {
   // Moves a failed, interrupted or finished run back to running and clears ended_at.
   virtual void resume_run(std::int64_t run_id) = 0;
 
-  // Writes all `metrics` of one evaluation in one transaction with one created_at. Refused, with
-  // nothing written, when the run does not exist, metrics is empty, a name is empty or repeated,
-  // or a value is not finite. Re-evaluating the same checkpoint adds rows (history is kept).
-  virtual void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
-                              const Metrics& metrics) = 0;
+  // Writes all values of one evaluation in one transaction with one created_at. Refused, with
+  // nothing written, when the run does not exist, there are no values, a metric name is empty, a
+  // (group, metric) repeats, a value is not finite, or conventions is not a JSON object.
+  // Re-evaluating the same checkpoint adds rows (history is kept).
+  virtual void add_evaluation(std::int64_t run_id, const Evaluation& evaluation) = 0;
+  // The same for whole-target metrics with protocol "verification" and no conventions recorded.
+  void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
+                      const Metrics& metrics);
 
   // Replaces the run's data-source rows with `sources` in one transaction (written at the start of
   // a run and again with the images seen when it ends). Refused for an unknown run.

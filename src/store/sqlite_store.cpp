@@ -5,11 +5,21 @@
 #include <cmath>
 #include <ctime>
 #include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "src/store/results_store.h"
 #include "src/util/error.h"
 
 namespace ff::store {
+
+void ResultsStore::add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
+                                  const Metrics& metrics) {
+  Evaluation e{checkpoint, target, "verification", "{}", {}};
+  for (const auto& [name, value] : metrics) e.values.push_back({name, value, ""});
+  add_evaluation(run_id, e);
+}
 
 std::string_view to_string(RunStatus status) {
   switch (status) {
@@ -85,6 +95,14 @@ constexpr const char* kSchemaV2[] = {
     " share REAL NOT NULL,"
     " share_achieved REAL NOT NULL,"
     " PRIMARY KEY (run_id, position))",
+};
+
+// Version 3: what produced each evaluation row and which group it describes. Rows from older
+// stores keep '' (protocol, group) and '{}' (conventions).
+constexpr const char* kSchemaV3[] = {
+    "ALTER TABLE evaluations ADD COLUMN protocol TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE evaluations ADD COLUMN conventions TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE evaluations ADD COLUMN group_name TEXT NOT NULL DEFAULT ''",
 };
 
 constexpr const char* kRunColumns =
@@ -250,33 +268,40 @@ class SqliteStore final : public ResultsStore {
     transition(run_id, {RunStatus::failed, RunStatus::interrupted, RunStatus::finished}, RunStatus::running, "resume");
   }
 
-  void add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
-                      const Metrics& metrics) override {
+  using ResultsStore::add_evaluation;
+  void add_evaluation(std::int64_t run_id, const Evaluation& e) override {
     const std::string what = fmt::format("cannot add evaluation of run {} (checkpoint '{}', target '{}')", run_id,
-                                         checkpoint, target);
-    if (checkpoint.empty()) fail("results store {}: {}: checkpoint is empty", path_, what);
-    if (target.empty()) fail("results store {}: {}: target is empty", path_, what);
-    if (metrics.empty()) fail("results store {}: {}: no metrics given", path_, what);
-    std::set<std::string> seen;
-    for (const auto& [name, value] : metrics) {
-      if (name.empty()) fail("results store {}: {}: a metric name is empty", path_, what);
-      if (!seen.insert(name).second) fail("results store {}: {}: metric '{}' given twice", path_, what, name);
+                                         e.checkpoint, e.target);
+    if (e.checkpoint.empty()) fail("results store {}: {}: checkpoint is empty", path_, what);
+    if (e.target.empty()) fail("results store {}: {}: target is empty", path_, what);
+    if (e.values.empty()) fail("results store {}: {}: no metrics given", path_, what);
+    if (auto j = nlohmann::json::parse(e.conventions, nullptr, false); j.is_discarded() || !j.is_object())
+      fail("results store {}: {}: conventions must be a JSON object, got '{}'", path_, what, e.conventions);
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& v : e.values) {
+      const std::string where = v.group.empty() ? "" : fmt::format(" of group '{}'", v.group);
+      if (v.metric.empty()) fail("results store {}: {}: a metric name{} is empty", path_, what, where);
+      if (!seen.insert({v.group, v.metric}).second)
+        fail("results store {}: {}: metric '{}'{} given twice", path_, what, v.metric, where);
       // SQLite would store NaN as NULL; refuse it here with the metric's name instead.
-      if (!std::isfinite(value)) fail("results store {}: {}: metric '{}' is {}", path_, what, name, value);
+      if (!std::isfinite(v.value)) fail("results store {}: {}: metric '{}'{} is {}", path_, what, v.metric, where, v.value);
     }
 
     const std::string now = utc_now();
     Transaction tx(db_, path_);
     Statement s(db_, path_,
-                "INSERT INTO evaluations (run_id, checkpoint, target, metric, value, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)");
-    for (const auto& [name, value] : metrics) {
+                "INSERT INTO evaluations (run_id, checkpoint, target, metric, value, created_at, protocol, conventions,"
+                " group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& v : e.values) {
       s.bind(1, run_id)
-          .bind(2, std::string_view(checkpoint))
-          .bind(3, std::string_view(target))
-          .bind(4, std::string_view(name))
-          .bind(5, value)
-          .bind(6, std::string_view(now));
+          .bind(2, std::string_view(e.checkpoint))
+          .bind(3, std::string_view(e.target))
+          .bind(4, std::string_view(v.metric))
+          .bind(5, v.value)
+          .bind(6, std::string_view(now))
+          .bind(7, std::string_view(e.protocol))
+          .bind(8, std::string_view(e.conventions))
+          .bind(9, std::string_view(v.group));
       s.run(what);
       s.reset();
     }
@@ -349,12 +374,13 @@ class SqliteStore final : public ResultsStore {
 
   std::vector<EvaluationRow> evaluations(std::int64_t run_id) override {
     Statement s(db_, path_,
-                "SELECT id, run_id, checkpoint, target, metric, value, created_at FROM evaluations"
-                " WHERE run_id = ? ORDER BY id");
+                "SELECT id, run_id, checkpoint, target, metric, value, created_at, protocol, conventions, group_name"
+                " FROM evaluations WHERE run_id = ? ORDER BY id");
     s.bind(1, run_id);
     std::vector<EvaluationRow> rows;
     while (s.step(fmt::format("cannot read evaluations of run {}", run_id))) {
-      rows.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.real(5), s.text(6)});
+      rows.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3), s.text(4), s.real(5), s.text(6), s.text(7), s.text(8),
+                      s.text(9)});
     }
     return rows;
   }
@@ -374,7 +400,7 @@ class SqliteStore final : public ResultsStore {
            "FaceForge",
            path_, version, kSchemaVersion);
     }
-    if (version != 0 && version != 1 && version != kSchemaVersion) {
+    if (version < 0) {
       fail("results store {}: schema version {} is not supported (expected {})", path_, version, kSchemaVersion);
     }
   }
@@ -407,10 +433,15 @@ class SqliteStore final : public ResultsStore {
     const std::int64_t version = scalar("PRAGMA user_version", "cannot read the schema version");
     check_version(version);
     if (version == kSchemaVersion) return;  // the transaction rolls back: nothing was written
-    if (version == 1) {  // an older store: add what version 2 added, keep every row
-      for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot upgrade the schema to version 2");
-      Statement(db_, path_, "UPDATE meta SET value = '2' WHERE key = 'schema_version'").run("cannot upgrade meta");
-      Statement(db_, path_, "PRAGMA user_version = 2").run("cannot set the schema version");
+    if (version >= 1) {  // an older store: add what each later version added, keep every row
+      if (version < 2)
+        for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot upgrade the schema to version 2");
+      if (version < 3)
+        for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot upgrade the schema to version 3");
+      Statement meta(db_, path_, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
+      meta.bind(1, std::string_view(std::to_string(kSchemaVersion))).run("cannot upgrade meta");
+      Statement(db_, path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str())
+          .run("cannot set the schema version");
       tx.commit();
       return;
     }
@@ -419,6 +450,7 @@ class SqliteStore final : public ResultsStore {
     }
     for (const char* sql : kSchemaV1) Statement(db_, path_, sql).run("cannot create the schema");
     for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot create the schema");
+    for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot create the schema");
     Statement meta(db_, path_, "INSERT INTO meta (key, value) VALUES (?, ?)");
     const std::pair<std::string, std::string> entries[] = {
         {"schema_version", std::to_string(kSchemaVersion)}, {"created_at", utc_now()}, {"created_by", "FaceForge"}};

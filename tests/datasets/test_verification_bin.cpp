@@ -173,51 +173,13 @@ else:
     sys.exit('unknown command ' + command)
 )PY";
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / fmt::format("ff-test-verification-bin-{}-{}", ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
+using ff::test::TempDir;
 
- private:
-  fs::path path_;
-};
-
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? "'\\''"s : std::string(1, c);
-  return out + "'";
-}
-
-struct PythonResult {
-  int exit_code = -1;
-  std::string output;
-};
+using PythonResult = ff::test::CommandResult;
 
 PythonResult run_python(const TempDir& dir, const std::vector<std::string>& args) {
   REQUIRE(fs::exists(kPython));
-  fs::path script = dir / "helper.py";
-  if (!fs::exists(script)) ff::write_file_atomically(script, kHelperScript);
-  fs::path output = dir / "python_output.txt";
-  std::string command = fmt::format("{} {}", quote(kPython), quote(script.string()));
-  for (const std::string& arg : args) command += " " + quote(arg);
-  command += fmt::format(" > {} 2>&1", quote(output.string()));
-  int status = std::system(command.c_str());
-  PythonResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.output = ff::read_file(output);
-  return result;
+  return ff::test::run_python_script(dir, kHelperScript, args);
 }
 
 void require_python_ok(const PythonResult& result) {
@@ -279,7 +241,7 @@ std::string le64(std::uint64_t value) {
 }  // namespace
 
 TEST_CASE("packs pickled by Python 3 with protocols 2-5 read back exactly", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   std::mt19937 rng(20240611);
   // 600 pairs = 1200 images: more than one 1000-item APPENDS batch.
   VerificationPack expected = random_pack(rng, 600);
@@ -320,7 +282,7 @@ TEST_CASE("packs pickled by Python 3 with protocols 2-5 read back exactly", "[da
 }
 
 TEST_CASE("numpy bool arrays and numpy bool scalars as issame_list read back exactly", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   std::mt19937 rng(7);
   VerificationPack expected = random_pack(rng, 40);
   write_raw(dir / "expected.raw", expected);
@@ -340,7 +302,7 @@ TEST_CASE("numpy bool arrays and numpy bool scalars as issame_list read back exa
 }
 
 TEST_CASE("the writer's protocol 4 pickle is read back by Python and by the reader", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   std::mt19937 rng(99);
   VerificationPack pack = random_pack(rng, 700);
   fs::path file = dir / "written.bin";
@@ -360,7 +322,7 @@ TEST_CASE("the writer's protocol 4 pickle is read back by Python and by the read
 }
 
 TEST_CASE("the writer refuses a pack whose image count is not twice its pair count", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   VerificationPack pack;
   pack.images = {"a", "b", "c"};
   pack.issame = {true};
@@ -375,7 +337,7 @@ TEST_CASE("the writer refuses a pack whose image count is not twice its pair cou
 }
 
 TEST_CASE("a pickle that calls os.system is refused without running it", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   fs::path marker = dir / "code_ran";
   for (const auto& [protocol, opcode] : std::vector<std::pair<std::string, std::string>>{
            {"2", "GLOBAL"}, {"4", "STACK_GLOBAL"}}) {
@@ -447,7 +409,7 @@ TEST_CASE("hostile or malformed opcode streams are refused naming opcode and off
 }
 
 TEST_CASE("truncated packs are errors at every cut", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   std::mt19937 rng(3);
   VerificationPack pack;
   std::uniform_int_distribution<int> byte(0, 255);
@@ -481,7 +443,7 @@ TEST_CASE("truncated packs are errors at every cut", "[datasets]") {
 }
 
 TEST_CASE("packs of the wrong shape are clear errors", "[datasets]") {
-  TempDir dir;
+  TempDir dir("verification-bin");
   require_python_ok(run_python(dir, {"cases", dir.path().string()}));
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"top_list", {"expected the pickle to hold a 2-tuple", "found list of 2 items"}},
@@ -516,7 +478,7 @@ TEST_CASE("the pickle reader agrees with Python on a hand-built protocol 5 strea
       "h\x00N20(N1I01\ntr\x00\x01\x00\x00j\x00\x01\x00\x00\x86."s;
   const std::string stream = "\x80\x05\x95"s + le64(body.size()) + body;
 
-  TempDir dir;
+  TempDir dir("verification-bin");
   fs::path file = dir / "hand.pkl";
   ff::write_file_atomically(file, stream);
   PythonResult python = run_python(dir, {"ascii", file.string()});

@@ -146,6 +146,64 @@ TEST_CASE("best threshold matches a brute-force scan of every cut", "[eval]") {
   CHECK(r.threshold <= best_t);
 }
 
+TEST_CASE("Youden threshold maximises TPR - FPR and can differ from best accuracy", "[eval]") {
+  // 2 genuine (0.5, 0.9), 6 impostors (0.1, 0.2, 0.3, 0.6, 0.7, 0.8).
+  // Cut above 0.8 (t in (0.8, 0.9]): TP 1, FP 0 -> accuracy 7/8, J = 1/2 - 0 = 0.5.
+  // Cut at 0.5 (t in (0.3, 0.5]):   TP 2, FP 3 -> accuracy 5/8, J = 1 - 3/6 = 0.5.
+  // Cut at 0.4 is the same cut. Cut at 0.6..0.8 gives J = 1/2 - k/6 < 0.5; accept-all J = 0.
+  // J ties between (0.3, 0.5] and (0.8, 0.9]: the lowest threshold wins, 0.4 (midpoint of 0.3 and 0.5).
+  // Best accuracy instead picks 0.85 (7/8).
+  Pairs p;
+  for (double s : {0.1, 0.2, 0.3, 0.6, 0.7, 0.8}) p.add(s, false);
+  p.add(0.5, true);
+  p.add(0.9, true);
+  const auto youden = ff::eval::best_threshold(p.scores, p.genuine, ff::eval::ThresholdRule::youden);
+  CHECK(youden.threshold == Approx(0.4));
+  CHECK(youden.correct == 5);
+  const auto accuracy = ff::eval::best_threshold(p.scores, p.genuine);
+  CHECK(accuracy.threshold == Approx(0.85));
+  CHECK(accuracy.correct == 7);
+}
+
+TEST_CASE("Youden threshold matches a brute-force scan of every cut", "[eval]") {
+  const Pairs p = random_pairs(11, 300, 30);
+  const auto r = ff::eval::best_threshold(p.scores, p.genuine, ff::eval::ThresholdRule::youden);
+  const double g = static_cast<double>(std::count(p.genuine.begin(), p.genuine.end(), true));
+  const double imp = static_cast<double>(p.genuine.size()) - g;
+  std::set<double> distinct(p.scores.begin(), p.scores.end());
+  std::vector<double> cuts(distinct.begin(), distinct.end());
+  cuts.push_back(std::numeric_limits<double>::infinity());
+  double best_j = -2, best_t = 0;
+  for (double t : cuts) {
+    double tp = 0, fp = 0;
+    for (std::size_t i = 0; i < p.scores.size(); ++i)
+      if (p.scores[i] >= t) (p.genuine[i] ? tp : fp) += 1;
+    const double j = tp / g - fp / imp;
+    if (j > best_j + 1e-12) {
+      best_j = j;
+      best_t = t;
+    }
+  }
+  double tp = 0, fp = 0;
+  for (std::size_t i = 0; i < p.scores.size(); ++i)
+    if (p.scores[i] >= r.threshold) (p.genuine[i] ? tp : fp) += 1;
+  CHECK(tp / g - fp / imp == Approx(best_j).margin(1e-12));
+  auto it = distinct.lower_bound(best_t);
+  const double previous = it == distinct.begin() ? -1e9 : *std::prev(it);
+  CHECK(r.threshold > previous);
+  CHECK(r.threshold <= best_t);
+
+  // Ten folds under Youden: each fold's threshold is the Youden cut of the other nine.
+  const auto folds = ff::eval::ten_fold_accuracy(p.scores, p.genuine, 10, ff::eval::ThresholdRule::youden);
+  for (int f = 0; f < 10; ++f) {
+    Pairs train;
+    for (std::size_t i = 0; i < p.scores.size(); ++i)
+      if (static_cast<int>(i) / 30 != f) train.add(p.scores[i], p.genuine[i]);
+    CHECK(folds.fold_threshold[f] ==
+          ff::eval::best_threshold(train.scores, train.genuine, ff::eval::ThresholdRule::youden).threshold);
+  }
+}
+
 TEST_CASE("TAR@FAR: ties are never split by a threshold", "[eval]") {
   // genuine 0.9, 0.8, 0.7, 0.6; impostors 0.8, 0.5, 0.4, 0.3, 0.2 (a tie at 0.8).
   Pairs p;

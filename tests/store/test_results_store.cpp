@@ -118,10 +118,14 @@ TEST_CASE("a run and its evaluations survive closing and reopening the store", "
   CHECK(is_iso_utc(evals[2].created_at));
   CHECK(store->evaluations(id + 1).empty());
 
+  CHECK(evals[0].protocol == "verification");
+  CHECK(evals[0].conventions == "{}");
+  CHECK(evals[0].group.empty());
+
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "2");
+  CHECK(raw.text("PRAGMA user_version") == "3");
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
 }
 
 TEST_CASE("run status moves running -> finished/failed/interrupted, and back to running only on resume", "[store]") {
@@ -182,13 +186,13 @@ TEST_CASE("a store written by a newer schema version is refused and left untouch
   {
     RawDb raw(path);
     raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
-    raw.exec("PRAGMA user_version = 3");
+    raw.exec("PRAGMA user_version = 4");
   }
   CHECK_THROWS_AS(ff::store::open_results_store(path), ff::Error);
   CHECK_THROWS_WITH(ff::store::open_results_store(path),
-                    Contains(path) && Contains("schema version 3 is newer than this FaceForge supports (2)"));
+                    Contains(path) && Contains("schema version 4 is newer than this FaceForge supports (3)"));
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("PRAGMA user_version") == "4");
   CHECK(raw.text("PRAGMA journal_mode") == "delete");
 }
 
@@ -272,10 +276,18 @@ TEST_CASE("a run's data sources are stored, replaced as a whole, and survive a v
     raw.exec("INSERT INTO meta VALUES ('schema_version', '1')");
     raw.exec("INSERT INTO runs (name, config, config_hash, started_at, status, host, user_name, command_line, git_commit,"
              " run_dir) VALUES ('old', '', '', '2026-01-01T00:00:00.000Z', 'finished', 'h', 'u', 'c', '', 'd')");
+    raw.exec("INSERT INTO evaluations (run_id, checkpoint, target, metric, value, created_at)"
+             " VALUES (1, 'step_9', 'lfw', 'accuracy', 0.97, '2026-01-01T00:00:00.000Z')");
     raw.exec("PRAGMA user_version = 1");
   }
   auto store = ff::store::open_results_store(path);
-  REQUIRE(store->get_run("old"));  // the old row is kept
+  REQUIRE(store->get_run("old"));  // the old rows are kept, with version 3's defaults
+  const auto old_evals = store->evaluations(1);
+  REQUIRE(old_evals.size() == 1);
+  CHECK(old_evals[0].value == 0.97);
+  CHECK(old_evals[0].protocol.empty());
+  CHECK(old_evals[0].conventions == "{}");
+  CHECK(old_evals[0].group.empty());
   const auto id = store->begin_run(sample_info("mix"));
   ff::store::DataSourceRow real{0, "real", "real", "recordio", "/data/casia", 10572, 490623, 0, 0.7, 0};
   ff::store::DataSourceRow synth{1, "dcface", "synthetic", "recordio", "/data/dcface", 10000, 500000, 0, 0.3, 0};
@@ -296,6 +308,35 @@ TEST_CASE("a run's data sources are stored, replaced as a whole, and survive a v
   CHECK(store->data_sources(id + 1).empty());
   CHECK_THROWS_WITH(store->set_data_sources(999, {real}), Contains("the referenced run does not exist"));
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "2");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+}
+
+TEST_CASE("an evaluation keeps its protocol, conventions and per-group values, all or nothing", "[store]") {
+  TempDir dir;
+  auto store = ff::store::open_results_store(dir.file("results.db"));
+  const auto id = store->begin_run(sample_info("fair"));
+  ff::store::Evaluation e{"features:sha256:ab12", "rfw", "rfw", R"({"threshold_rule":"youden","spread":"sample"})", {}};
+  e.values = {{"accuracy", 0.95, "African"}, {"accuracy", 0.97, "Caucasian"}, {"ser", 1.66, ""}};
+  store->add_evaluation(id, e);
+  const auto rows = store->evaluations(id);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].group == "African");
+  CHECK(rows[1].group == "Caucasian");
+  CHECK(rows[1].metric == "accuracy");
+  CHECK(rows[2].group.empty());
+  CHECK(rows[2].protocol == "rfw");
+  CHECK(rows[0].conventions == e.conventions);
+  CHECK(rows[0].checkpoint == "features:sha256:ab12");
+
+  auto bad = e;
+  bad.values.push_back({"accuracy", 0.9, "African"});
+  CHECK_THROWS_WITH(store->add_evaluation(id, bad), Contains("metric 'accuracy' of group 'African' given twice"));
+  bad = e;
+  bad.conventions = "[1, 2]";
+  CHECK_THROWS_WITH(store->add_evaluation(id, bad), Contains("conventions must be a JSON object, got '[1, 2]'"));
+  bad = e;
+  bad.values.push_back({"fdr", std::nan(""), ""});
+  CHECK_THROWS_WITH(store->add_evaluation(id, bad), Contains("metric 'fdr' is nan"));
+  CHECK(store->evaluations(id).size() == 3);  // nothing of the refused evaluations was written
 }
