@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "datasets/text_lines.h"
 #include "src/util/error.h"
 
 namespace ff::datasets {
@@ -23,98 +24,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Read with one fread into a buffer sized from the file: ff::read_file's stringstream would hold
-// the 250 MB pair file twice.
-std::string read_whole(const fs::path& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) fail("cannot open {}: {}", path.string(), std::strerror(errno));
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) fail("cannot read the size of {}: {}", path.string(), ec.message());
-  std::string text(size, '\0');
-  if (size > 0 && std::fread(text.data(), 1, size, file.get()) != size) {
-    fail("cannot read {}: expected {} bytes, got fewer ({})", path.string(), size, std::strerror(errno));
-  }
-  return text;
-}
-
-// Messages quote the offending line; a garbage binary "line" could be megabytes long.
-std::string quoted(std::string_view text) {
-  constexpr size_t kMax = 100;
-  if (text.size() <= kMax) return fmt::format("'{}'", text);
-  return fmt::format("'{}...'", text.substr(0, kMax));
-}
-
-// A file in memory that yields its non-blank lines (CR stripped) with 1-based line numbers.
-class TextFile {
- public:
-  explicit TextFile(const fs::path& path) : name_(path.string()), text_(read_whole(path)) {}
-
-  bool next(std::string_view& line) {
-    while (pos_ < text_.size()) {
-      size_t end = text_.find('\n', pos_);
-      if (end == std::string::npos) end = text_.size();
-      std::string_view candidate(text_.data() + pos_, end - pos_);
-      pos_ = end + 1;
-      ++line_;
-      if (!candidate.empty() && candidate.back() == '\r') candidate.remove_suffix(1);
-      if (candidate.find_first_not_of(" \t") == std::string_view::npos) continue;
-      line = candidate;
-      return true;
-    }
-    return false;
-  }
-
-  const std::string& name() const { return name_; }
-  int64_t line() const { return line_; }
-  // An upper bound on the records, for reserving: one memchr-speed pass instead of regrowing vectors.
-  size_t count_lines() const { return static_cast<size_t>(std::count(text_.begin(), text_.end(), '\n')) + 1; }
-
- private:
-  std::string name_;
-  std::string text_;
-  size_t pos_ = 0;
-  int64_t line_ = 0;
-};
-
-// Splits on runs of spaces and tabs into at most `max` views; keeps counting past `max` so that
-// a line with too many fields is reported with its real count.
-size_t split_whitespace(std::string_view line, std::string_view* fields, size_t max) {
-  size_t count = 0;
-  size_t i = 0;
-  while (true) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i == line.size()) return count;
-    const size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (count < max) fields[count] = line.substr(start, i - start);
-    ++count;
-  }
-}
-
 void expect_fields(const TextFile& file, std::string_view line, size_t found, size_t expected, const char* layout) {
   if (found != expected) {
     fail("{}:{}: expected {} fields `{}`, found {} in {}", file.name(), file.line(), expected, layout, found,
          quoted(line));
   }
-}
-
-int64_t parse_integer(const TextFile& file, std::string_view field, const char* what) {
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  if (ec != std::errc() || end != field.data() + field.size()) {
-    fail("{}:{}: expected an integer {}, found '{}'", file.name(), file.line(), what, field);
-  }
-  return value;
-}
-
-float parse_real(const TextFile& file, std::string_view field, const char* what) {
-  float value = 0.0f;
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(value)) {
-    fail("{}:{}: expected a finite number for {}, found '{}'", file.name(), file.line(), what, field);
-  }
-  return value;
 }
 
 // The template ids of the images, against which 15.7M pair lines are checked: a bitmap over the id
@@ -155,7 +69,7 @@ std::vector<IjbImage> read_tid_mid(const fs::path& path, std::vector<int64_t>& l
   std::string_view line;
   std::string_view f[3];
   while (file.next(line)) {
-    expect_fields(file, line, split_whitespace(line, f, 3), 3, "img.jpg template_id media_id");
+    expect_fields(file, line, split_fields(line, f, 3), 3, "img.jpg template_id media_id");
     IjbImage image;
     image.file = std::string(f[0]);
     image.template_id = parse_integer(file, f[1], "template id (field 2)");
@@ -174,7 +88,7 @@ void read_landmarks(const fs::path& path, const std::string& tid_mid_name, const
   std::string_view f[12];
   size_t index = 0;
   while (file.next(line)) {
-    expect_fields(file, line, split_whitespace(line, f, 12), 12, "img.jpg x1 y1 ... x5 y5 faceness_score");
+    expect_fields(file, line, split_fields(line, f, 12), 12, "img.jpg x1 y1 ... x5 y5 faceness_score");
     if (index >= images.size()) {
       fail("{}:{}: expected no more than the {} images of {}, found a further image '{}'", file.name(), file.line(),
            images.size(), tid_mid_name, f[0]);
@@ -202,7 +116,7 @@ std::vector<IjbPair> read_pairs(const fs::path& path, const std::string& tid_mid
   std::string_view line;
   std::string_view f[3];
   while (file.next(line)) {
-    expect_fields(file, line, split_whitespace(line, f, 3), 3, "tid1 tid2 label");
+    expect_fields(file, line, split_fields(line, f, 3), 3, "tid1 tid2 label");
     IjbPair pair;
     pair.t1 = parse_integer(file, f[0], "template id (field 1)");
     pair.t2 = parse_integer(file, f[1], "template id (field 2)");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "datasets/pair_lists.h"
 #include "datasets/synthetic.h"
 
 namespace ff::datasets {
@@ -33,7 +34,7 @@ struct SyntheticLooseOptions {
 // RFW race folder names in synthetic group order: race r is synthetic group r (groups 4.. unused).
 // The names are labels only: the synthetic groups differ in skin tone and shape priors (group 0 the
 // lightest tone, group 3 the darkest at groups = 4), not in any real population's features.
-inline const std::array<std::string, 4> kSyntheticRfwRaces = {"African", "Asian", "Caucasian", "Indian"};
+inline constexpr const auto& kSyntheticRfwRaces = kRfwRaces;  // datasets/pair_lists.h
 
 // OUT/rfw/ (the `dir` passed to write_synthetic_rfw):
 //   test/data/<Race>/<id>/<id>_<NNNN>.jpg   loose crops, NNNN = 0001..images_per_identity

@@ -1,4 +1,4 @@
-// popen + the last '{' of the output parsed as JSON (the reference scripts print one line).
+// popen + the output's last line that starts with '{' parsed as JSON (the reference scripts print one line).
 #include "src/bench/python_reference.h"
 
 #include <cstdio>
@@ -21,7 +21,9 @@ nlohmann::json run_python_reference(const std::string& python, const std::string
   while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
   int status = pclose(pipe);
   if (status != 0) fail("Python reference failed (exit {}): {}: {}", status, command, output);
-  size_t start = output.rfind('{');
+  // The last line that opens a JSON object (the object itself may nest others).
+  const size_t line = output.rfind("\n{");
+  const size_t start = line != std::string::npos ? line + 1 : (output.starts_with('{') ? 0 : std::string::npos);
   if (start == std::string::npos) fail("Python reference printed no JSON: {}: {}", command, output);
   try {
     return nlohmann::json::parse(output.substr(start));

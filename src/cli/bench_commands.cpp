@@ -204,4 +204,36 @@ int run_bench_data(const BenchDataArgs& args) {
   return 0;
 }
 
+int run_bench_eval(const BenchEvalArgs& args) {
+  const bench::EvalBenchOptions& o = args.options;
+  const std::string script = args.reference_script.empty() ? std::string(FF_SOURCE_DIR) + "/benchmarks/eval_reference.py"
+                                                           : args.reference_script;
+  nlohmann::json r = bench::bench_eval(o, args.reference_python, script);
+  r["bench"] = "eval";
+  r["libtorch"] = compat::torch_version();
+  const auto& s = r["seconds"];
+  const bool reference = r.contains("reference");
+  auto line = [&](const char* what, const char* stage, const char* target) {
+    std::printf("%-52s %8.3f s", what, s[stage].get<double>());
+    if (reference)
+      std::printf("   NumPy %8.3f s   x%.1f", r["reference"]["seconds"][stage].get<double>(),
+                  r["speedup_over_reference"][stage].get<double>());
+    std::printf("%s\n", target);
+  };
+  std::printf("%lld images, %lld templates, %lld pairs, %d-d, %d threads\n", static_cast<long long>(o.images),
+              static_cast<long long>(o.templates), static_cast<long long>(o.pairs), o.dim, r["threads"].get<int>());
+  line("IJB templates (media means, summed, normalised)", "ijb_templates", "");
+  line("IJB 1:1 pair scores", "ijb_pair_scores", "");
+  line("IJB 1:1 TAR@FAR 1e-6..1e-1", "ijb_tar_at_far", "");
+  line("IJB 1:1 from templates (scores + TAR@FAR)", "ijb_1to1_from_templates", "   target <= 15 s");
+  line("IJB 1:N (matrix, open set, CMC)", "ijb_1n", "   target <= 5 s");
+  line("verification pack from features (10-fold, ROC)", "verification", "   target < 1 s");
+  if (!args.json.empty()) {
+    JsonLines(args.json).write(r);
+  } else {
+    std::printf("%s\n", r.dump().c_str());
+  }
+  return 0;
+}
+
 }  // namespace ff::cli

@@ -8,6 +8,7 @@
 #include "datasets/alignment.h"
 #include "datasets/synthetic_protocols.h"
 #include "src/bench/data_bench.h"
+#include "src/bench/eval_bench.h"
 #include "src/bench/head_bench.h"
 #include "src/bench/pfc_bench.h"
 #include "src/dist/launcher.h"
@@ -160,5 +161,13 @@ struct BenchDataArgs {
   std::string reference_script;  // default: benchmarks/data_reference.py in the source tree
 };
 int run_bench_data(const BenchDataArgs& args);
+
+struct BenchEvalArgs {
+  bench::EvalBenchOptions options;
+  std::string json;              // append the result as a JSON line here
+  std::string reference_python;  // also run the NumPy reference on the same arrays with this interpreter
+  std::string reference_script;  // default: benchmarks/eval_reference.py in the source tree
+};
+int run_bench_eval(const BenchEvalArgs& args);
 
 }  // namespace ff::cli

@@ -228,6 +228,29 @@ int main(int argc, char** argv) {
                              "Reference script (default: benchmarks/data_reference.py in the source tree)");
   bench_data_cmd->callback([&] { exit_code = ff::cli::run_bench_data(bench_data); });
 
+  ff::cli::BenchEvalArgs bench_eval;
+  auto* bench_eval_cmd = bench_cmd->add_subcommand(
+      "eval", "IJB-C-sized template aggregation, 1:1 scoring and 1:N search, and a .bin evaluation, from features");
+  bench_eval_cmd->add_option("--images", bench_eval.options.images, "Image features aggregated into templates")->capture_default_str();
+  bench_eval_cmd->add_option("--templates", bench_eval.options.templates, "Templates")->capture_default_str();
+  bench_eval_cmd->add_option("--pairs", bench_eval.options.pairs, "1:1 template pairs")->capture_default_str();
+  bench_eval_cmd->add_option("--genuine", bench_eval.options.genuine, "Genuine pairs among them")->capture_default_str();
+  bench_eval_cmd->add_option("--gallery", bench_eval.options.gallery, "1:N gallery templates")->capture_default_str();
+  bench_eval_cmd->add_option("--probes", bench_eval.options.probes, "1:N probe templates")->capture_default_str();
+  bench_eval_cmd->add_option("--verification-pairs", bench_eval.options.verification_pairs, "Pairs of the .bin-style evaluation")
+      ->capture_default_str();
+  bench_eval_cmd->add_option("--dim", bench_eval.options.dim, "Feature size")->capture_default_str();
+  bench_eval_cmd->add_option("--image-noise", bench_eval.options.image_noise, "Image feature noise around its subject centre")
+      ->capture_default_str();
+  bench_eval_cmd->add_option("--threads", bench_eval.options.threads, "Threads (0 = all cores)")->capture_default_str();
+  bench_eval_cmd->add_option("--seed", bench_eval.options.seed, "Seed of the random features")->capture_default_str();
+  bench_eval_cmd->add_option("--json", bench_eval.json, "Append the result as a JSON line to this file");
+  bench_eval_cmd->add_option("--reference-python", bench_eval.reference_python,
+                             "Also run the NumPy reference on the same arrays with this interpreter (e.g. /usr/bin/python3)");
+  bench_eval_cmd->add_option("--reference-script", bench_eval.reference_script,
+                             "Reference script (default: benchmarks/eval_reference.py in the source tree)");
+  bench_eval_cmd->callback([&] { exit_code = ff::cli::run_bench_eval(bench_eval); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

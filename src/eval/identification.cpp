@@ -183,13 +183,16 @@ GalleryIdentification evaluate_identification(std::span<const float> scores,
       out.open_set.push_back(p);
       continue;
     }
-    // Ascending candidates have non-increasing counts, so the first one within target is the lowest.
+    // The lowest threshold over all reals: accept everything, or sit just above a non-mated top
+    // score (the double above it), so searches scoring above that score count. Ascending candidates
+    // have non-increasing counts, so the first within target is the lowest.
     p.threshold = std::nextafter(non_mated_top.back(), std::numeric_limits<double>::infinity());
     p.false_positives = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (i > 0 && non_mated_top[i] == non_mated_top[i - 1]) continue;
       if (static_cast<double>(n - i) / static_cast<double>(n) <= target) {
-        p.threshold = non_mated_top[i];
+        p.threshold = i == 0 ? non_mated_top[0]
+                             : std::nextafter(non_mated_top[i - 1], std::numeric_limits<double>::infinity());
         p.false_positives = n - i;
         break;
       }

@@ -18,9 +18,12 @@ namespace ff::eval {
 //     pessimistic: a non-mate tying the mate is ranked above it, so a tied mate is never rank 1.
 //     Further templates of the probe's own subject never push the mate down.
 //   - A search is positive at threshold t when its top score >= t (the same rule as tar_at_far).
-//   - Open set, per target FPIR: the threshold is the lowest t among the non-mated top scores and
-//     the double just above their maximum (std::nextafter) with
-//     (non-mated probes with top score >= t) / non-mated probes <= target, compared in double.
+//   - Open set, per target FPIR: the threshold is the lowest t (over all reals) with
+//     (non-mated probes with top score >= t) / non-mated probes <= target, compared in double: the
+//     lowest non-mated top score (everything accepted) or the double just above one (std::nextafter),
+//     so a search counts when it scores above the highest non-mated score left out. This is
+//     tar_at_far's rule; thresholding at a non-mated score itself would drop every mate between it
+//     and the next lower one.
 //     TPIR = (mated probes with mate rank 1 and mate score >= t) / mated probes.
 //   - Closed set: CMC(k) = (mated probes with mate rank <= k) / mated probes.
 //   - Rates are fractions in [0, 1], not percentages.

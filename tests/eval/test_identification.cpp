@@ -117,13 +117,15 @@ TEST_CASE("open set: hand-worked thresholds, FPIR and TPIR per gallery and their
   options.target_fpirs = {0.1, 0.25, 0.7, 1.0, 0.8};  // reported in this order, not sorted
   options.ranks = {1, 2, 3};
 
-  // G1: mated p0-p3 (ranks 1 1 2 3, mates 0.9 0.55 0.6 0.4), non-mated tops sorted 0.3 0.5 0.55 0.6
-  // with 4 3 2 1 of the 4 at or above each.
-  //   FPIR 0.1:  even 1/4 > 0.1 -> threshold just above 0.6, 0 FP; TPIR: p0 only -> 1/4
-  //   FPIR 0.25: 1/4 <= 0.25 at 0.6 (reached exactly) -> FPIR 0.25; TPIR: p0 (p1's 0.55 < 0.6) -> 1/4
-  //   FPIR 0.7:  3/4 > 0.7, 2/4 <= 0.7 at 0.55 -> FPIR 0.5; TPIR: p0, p1 (0.55 >= 0.55) -> 2/4
-  //   FPIR 1.0:  4/4 at 0.3 -> FPIR 1; TPIR: p0, p1 -> 2/4 (p2 tied, so rank 2; p3 rank 3)
-  //   FPIR 0.8:  4/4 > 0.8, 3/4 <= 0.8 at 0.5 -> FPIR 0.75; TPIR: p0, p1 -> 2/4
+  // G1: mated p0-p3 (ranks 1 1 2 3, mates 0.9 0.55 0.6 0.4), non-mated tops sorted 0.3 0.5 0.55 0.6.
+  // The threshold is the lowest real with FPIR <= target: 0.3 (accept all) or just above a
+  // non-mated top, so a search counts when it scores above the highest non-mated top left out.
+  //   FPIR 0.1:  no false positive allowed -> just above 0.6, 0 FP; TPIR: p0 only -> 1/4
+  //   FPIR 0.25: one allowed -> just above 0.55 (0.6 passes) -> FPIR 0.25; TPIR: p0 (p1's 0.55 is not
+  //              above 0.55) -> 1/4
+  //   FPIR 0.7:  two allowed (3/4 > 0.7) -> just above 0.5 -> FPIR 0.5; TPIR: p0, p1 -> 2/4
+  //   FPIR 1.0:  accept all at 0.3 -> FPIR 1; TPIR: p0, p1 -> 2/4 (p2 tied, so rank 2; p3 rank 3)
+  //   FPIR 0.8:  three allowed -> just above 0.3 -> FPIR 0.75; TPIR: p0, p1 -> 2/4
   const auto g1 = evaluate_identification(kScoresG1, kProbes, kG1, options);
   CHECK(g1.mated == 4);
   CHECK(g1.non_mated == 4);
@@ -138,17 +140,17 @@ TEST_CASE("open set: hand-worked thresholds, FPIR and TPIR per gallery and their
   CHECK(g1.open_set[0].false_positives == 0);
   CHECK(g1.open_set[0].fpir == 0.0);
   CHECK(g1.open_set[0].tpir == 0.25);
-  CHECK(g1.open_set[1].threshold == static_cast<double>(0.6f));
+  CHECK(g1.open_set[1].threshold == above(0.55f));
   CHECK(g1.open_set[1].fpir == 0.25);
   CHECK(g1.open_set[1].true_positives == 1);
-  CHECK(g1.open_set[2].threshold == static_cast<double>(0.55f));
+  CHECK(g1.open_set[2].threshold == above(0.5f));
   CHECK(g1.open_set[2].false_positives == 2);
   CHECK(g1.open_set[2].tpir == 0.5);
   CHECK(g1.open_set[3].threshold == static_cast<double>(0.3f));
   CHECK(g1.open_set[3].fpir == 1.0);
   CHECK(g1.open_set[3].tpir == 0.5);
   CHECK(g1.open_set[4].target_fpir == 0.8);
-  CHECK(g1.open_set[4].threshold == static_cast<double>(0.5f));
+  CHECK(g1.open_set[4].threshold == above(0.3f));
   CHECK(g1.open_set[4].fpir == 0.75);
   CHECK(g1.open_set[4].tpir == 0.5);
   // CMC: ranks 1 1 2 3 -> 2/4, 3/4, 4/4.
@@ -159,35 +161,34 @@ TEST_CASE("open set: hand-worked thresholds, FPIR and TPIR per gallery and their
   CHECK(g1.undefined.empty());
 
   // G2: mated p4-p6 (ranks 1 2 1, mates 0.8 0.45 0.65), non-mated tops sorted 0.3 0.3 0.4 0.5 0.7
-  // with 5 3 2 1 of the 5 at or above each distinct value (the two 0.3s are never split).
-  //   FPIR 0.1:  1/5 > 0.1 -> just above 0.7, 0 FP; TPIR: p4 -> 1/3
-  //   FPIR 0.25: 1/5 <= 0.25 at 0.7, 2/5 > 0.25 -> FPIR 0.2; TPIR: p4 -> 1/3
-  //   FPIR 0.7:  5/5 > 0.7, 3/5 <= 0.7 at 0.4 -> FPIR 0.6; TPIR: p4, p6 -> 2/3
-  //   FPIR 1.0:  5/5 at 0.3 -> FPIR 1; TPIR 2/3
-  //   FPIR 0.8:  5/5 > 0.8 at 0.3; splitting the tie would give 4/5 <= 0.8 at 0.3, but the next
-  //              distinct value is 0.4 with 3/5 -> FPIR 0.6; TPIR 2/3
+  // (the two 0.3s are never split).
+  //   FPIR 0.1:  none allowed -> just above 0.7, 0 FP; TPIR: p4 -> 1/3
+  //   FPIR 0.25: one allowed -> just above 0.5 (0.7 passes) -> FPIR 0.2; TPIR: p4 0.8, p6 0.65 -> 2/3
+  //   FPIR 0.7:  three allowed -> just above 0.3 -> FPIR 0.6; TPIR: p4, p6 -> 2/3
+  //   FPIR 1.0:  accept all at 0.3 -> FPIR 1; TPIR 2/3
+  //   FPIR 0.8:  four allowed, but the two 0.3s go together -> just above 0.3, 3 FP -> FPIR 0.6; TPIR 2/3
   const auto g2 = evaluate_identification(kScoresG2, kProbes, kG2, options);
   CHECK(g2.mated == 3);
   CHECK(g2.non_mated == 5);
   CHECK(g2.mate_rank == std::vector<std::size_t>{0, 0, 0, 0, 1, 2, 1, 0});
   CHECK(g2.open_set[0].threshold == above(0.7f));
   CHECK(g2.open_set[0].tpir == Approx(1.0 / 3));
-  CHECK(g2.open_set[1].threshold == static_cast<double>(0.7f));
+  CHECK(g2.open_set[1].threshold == above(0.5f));
   CHECK(g2.open_set[1].fpir == 0.2);
-  CHECK(g2.open_set[1].tpir == Approx(1.0 / 3));
-  CHECK(g2.open_set[2].threshold == static_cast<double>(0.4f));
+  CHECK(g2.open_set[1].tpir == Approx(2.0 / 3));
+  CHECK(g2.open_set[2].threshold == above(0.3f));
   CHECK(g2.open_set[2].false_positives == 3);
   CHECK(g2.open_set[2].tpir == Approx(2.0 / 3));
   CHECK(g2.open_set[3].threshold == static_cast<double>(0.3f));
   CHECK(g2.open_set[3].false_positives == 5);
   CHECK(g2.open_set[3].true_positives == 2);
-  CHECK(g2.open_set[4].threshold == static_cast<double>(0.4f));
+  CHECK(g2.open_set[4].threshold == above(0.3f));
   CHECK(g2.open_set[4].false_positives == 3);
   // CMC: ranks 1 2 1 -> 2/3, 1, 1.
   CHECK(g2.cmc[0].rate == Approx(2.0 / 3));
   CHECK(g2.cmc[1].rate == 1.0);
 
-  // Mean of G1 and G2: TPIR (1/4 + 1/3) / 2 = 7/24 at 0.1 and 0.25, (1/2 + 2/3) / 2 = 7/12 at 0.7
+  // Mean of G1 and G2: TPIR (1/4 + 1/3) / 2 = 7/24 at 0.1, (1/4 + 2/3) / 2 = 11/24 at 0.25, (1/2 + 2/3) / 2 = 7/12 at 0.7
   // 1.0 and 0.8; FPIR 0, (0.25 + 0.2) / 2 = 0.225, (0.5 + 0.6) / 2 = 0.55, 1, (0.75 + 0.6) / 2 = 0.675;
   // CMC 7/12, 7/8, 1.
   const auto ijb = ff::eval::average_identification({g1, g2});
@@ -197,7 +198,7 @@ TEST_CASE("open set: hand-worked thresholds, FPIR and TPIR per gallery and their
   CHECK(ijb.open_set[0].target_fpir == 0.1);
   CHECK(ijb.open_set[0].tpir == Approx(7.0 / 24));
   CHECK(ijb.open_set[0].fpir == 0.0);
-  CHECK(ijb.open_set[1].tpir == Approx(7.0 / 24));
+  CHECK(ijb.open_set[1].tpir == Approx(11.0 / 24));
   CHECK(ijb.open_set[1].fpir == Approx(0.225));
   CHECK(ijb.open_set[2].tpir == Approx(7.0 / 12));
   CHECK(ijb.open_set[2].fpir == Approx(0.55));
@@ -276,11 +277,10 @@ TEST_CASE("random galleries match a brute force of full row sorts and a direct t
     for (const BruteProbe& b : brute) rank_one += b.rank == 1 ? 1 : 0;
     REQUIRE(rank_one > 5);  // the open-set TPIR below is not trivially 0
 
-    // Lowest candidate (any non-mated top, or just above the highest) whose directly counted FPIR
-    // is within target; no sorting involved.
-    const double highest = *std::max_element(non_mated_top.begin(), non_mated_top.end());
-    std::vector<double> candidates = non_mated_top;
-    candidates.push_back(std::nextafter(highest, std::numeric_limits<double>::infinity()));
+    // Lowest candidate (the lowest non-mated top, or just above any non-mated top) whose directly
+    // counted FPIR is within target; no sorting involved.
+    std::vector<double> candidates = {*std::min_element(non_mated_top.begin(), non_mated_top.end())};
+    for (double s : non_mated_top) candidates.push_back(std::nextafter(s, std::numeric_limits<double>::infinity()));
     for (std::size_t t = 0; t < options.target_fpirs.size(); ++t) {
       const double target = options.target_fpirs[t];
       double best = std::numeric_limits<double>::infinity();
