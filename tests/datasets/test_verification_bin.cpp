@@ -30,9 +30,6 @@ using Catch::Matchers::Contains;
 using ff::datasets::VerificationPack;
 namespace pickle = ff::pickle;
 
-// Debian's interpreter has numpy; a plain `python3` on PATH may be a pyenv build without it.
-constexpr const char* kPython = "/usr/bin/python3";
-
 // The Python side of the tests. Packs travel between C++ and Python in a trivial raw format
 // (u32 count, then u32 length + bytes per image, u32 count, one byte 0/1 per label) so that neither
 // side trusts the pickle code under test to describe the expected content.
@@ -178,7 +175,7 @@ using ff::test::TempDir;
 using PythonResult = ff::test::CommandResult;
 
 PythonResult run_python(const TempDir& dir, const std::vector<std::string>& args) {
-  REQUIRE(fs::exists(kPython));
+  REQUIRE(fs::exists(ff::test::python()));
   return ff::test::run_python_script(dir, kHelperScript, args);
 }
 

@@ -28,9 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
-// Debian's interpreter has numpy; a plain `python3` on PATH may be a pyenv build without it.
-constexpr const char* kPython = "/usr/bin/python3";
-
 // The Python side. Matrix values come from one formula both languages evaluate exactly the same way
 // (an integer pattern divided in double precision, then rounded once to the stored type), so neither
 // side needs the other's reader to know what the file should hold.
@@ -194,7 +191,7 @@ using ff::test::TempDir;
 
 // Runs the helper script with `args`; the test fails unless Python exits 0.
 std::string run_python(const TempDir& dir, const std::vector<std::string>& args) {
-  REQUIRE(fs::exists(kPython));
+  REQUIRE(fs::exists(ff::test::python()));
   const ff::test::CommandResult result = ff::test::run_python_script(dir, kHelperScript, args);
   INFO("python " << args.at(0) << " said: " << result.output);
   REQUIRE(result.exit_code == 0);
