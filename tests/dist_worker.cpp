@@ -28,7 +28,7 @@ int main(int argc, char** argv) try {
     auto config = ff::train::load_run_config(argv[2], std::vector<std::string>(argv + 3, argv + argc));
     auto result = ff::train::train(config, "ff_dist_worker");
     if (result.rank == 0) std::printf("run folder: %s\n", result.run_dir.c_str());
-    for (const auto& report : result.evaluations) std::printf("accuracy=%.6f\n", report.metric("accuracy"));
+    for (const auto& report : result.evaluations) std::printf("accuracy=%.6f\n", report.value("accuracy"));
     return 0;
   }
   if (argc < 7) ff::fail("usage: ff_dist_worker OUT HEAD SAMPLE_RATE STEPS GLOBAL_ROWS CLASSES [dense]");

@@ -31,10 +31,17 @@ struct LaunchArgs {
 int run_launch(const LaunchArgs& args);
 
 struct EvalArgs {
-  std::string run;                   // run folder or checkpoint file
-  std::vector<std::string> targets;  // --target PATH (default: the run's eval.targets)
+  std::string checkpoint;              // --checkpoint (or the positional RUN): run folder or checkpoint file
+  std::string suite;                   // --suite: YAML of eval.* keys (configs/eval/*.yaml)
+  std::vector<std::string> targets;    // --target [name=]PATH (replaces the suite's / run's eval.targets)
+  std::string features;                // --features FILE.npy instead of a model
+  std::string save_features;           // --save-features DIR: <DIR>/<target>.npy
   std::vector<std::string> overrides;  // --set eval.key=value
-  bool store = true;                 // record in the run's results store
+  std::string db;                      // --db: store for --features without --checkpoint
+  std::string run_name;                // --run-name: that run's name (default: features:<file stem>)
+  std::string json;                    // --json FILE: append every evaluation as a JSON line
+  bool store = true;                   // record in the results store
+  std::string command_line;
 };
 int run_eval(const EvalArgs& args);
 

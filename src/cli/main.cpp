@@ -57,12 +57,28 @@ int main(int argc, char** argv) {
   launch_cmd->callback([&] { exit_code = ff::cli::run_launch(launch); });
 
   ff::cli::EvalArgs eval;
-  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a run folder or checkpoint on verification packs (.bin)");
-  eval_cmd->add_option("run", eval.run, "Run folder (newest checkpoint) or checkpoint file")->required();
-  eval_cmd->add_option("--target", eval.targets, "Verification pack (.bin); default: the run's eval.targets");
-  eval_cmd->add_option("--set", eval.overrides, "Override an eval key: --set eval.flip=false");
-  eval_cmd->add_flag("!--no-store", eval.store, "Do not record the results in the run's results store");
-  eval_cmd->callback([&] { exit_code = ff::cli::run_eval(eval); });
+  std::string eval_positional;
+  auto* eval_cmd = app.add_subcommand(
+      "eval", "Evaluate a checkpoint or precomputed features: .bin packs, LFW, CALFW/CPLFW, RFW, IJB-B/C, FRUITS latency");
+  eval_cmd->add_option("run", eval_positional, "Same as --checkpoint");
+  eval_cmd->add_option("--checkpoint", eval.checkpoint, "Run folder (newest checkpoint) or checkpoint file");
+  eval_cmd->add_option("--suite", eval.suite, "YAML file of eval.* keys, e.g. configs/eval/verification.yaml");
+  eval_cmd->add_option("--target", eval.targets,
+                       "[name=]PATH: .bin, LFW folder, CALFW/CPLFW list, RFW or IJB root (repeatable; replaces eval.targets)");
+  eval_cmd->add_option("--features", eval.features, "Score this .npy (rows = the target's images in protocol order)");
+  eval_cmd->add_option("--save-features", eval.save_features, "Also write each target's features to DIR/<target>.npy");
+  eval_cmd->add_option("--set", eval.overrides, "Override an eval key: --set eval.flip=concat");
+  eval_cmd->add_option("--db", eval.db, "Results store for --features without --checkpoint (default runs/results.db)");
+  eval_cmd->add_option("--run-name", eval.run_name, "Run name for --features results (default features:<file stem>)");
+  eval_cmd->add_option("--json", eval.json, "Append every evaluation to this file as a JSON line");
+  eval_cmd->add_flag("!--no-store", eval.store, "Do not record the results in the results store");
+  eval_cmd->callback([&] {
+    if (!eval_positional.empty() && !eval.checkpoint.empty())
+      throw CLI::ValidationError("eval", "give the run either as RUN or as --checkpoint, not both");
+    if (eval.checkpoint.empty()) eval.checkpoint = eval_positional;
+    eval.command_line = train.command_line;
+    exit_code = ff::cli::run_eval(eval);
+  });
 
   auto* data_cmd = app.add_subcommand("data", "Dataset tools");
   data_cmd->require_subcommand(1);

@@ -1,46 +1,81 @@
-// Decodes, normalises and embeds in batches; the flipped copy rides in the same batch tensor.
+// Loads, normalises and embeds in batches; the mirrored copy rides in the same batch tensor.
 #include "src/eval/embedder.h"
 
 #include <opencv2/imgcodecs.hpp>
-#include <torch/nn/functional/normalization.h>
 #include <torch/types.h>
 
-#include "datasets/transforms.h"
+#include "src/eval/eval_options.h"
 #include "src/util/error.h"
 
 namespace ff::eval {
 
-at::Tensor embed_encoded(backbones::Backbone& backbone, const std::vector<std::string>& encoded,
-                         const EmbedderOptions& options, const std::string& source) {
+FlipFusion parse_flip_fusion(const std::string& text) {
+  if (text == "none") return FlipFusion::none;
+  if (text == "sum") return FlipFusion::sum;
+  if (text == "concat") return FlipFusion::concat;
+  fail("flip fusion must be none, sum or concat, got '{}'", text);
+}
+
+const char* to_string(FlipFusion flip) {
+  switch (flip) {
+    case FlipFusion::none: return "none";
+    case FlipFusion::sum: return "sum";
+    case FlipFusion::concat: return "concat";
+  }
+  return "?";
+}
+
+EmbedderOptions embedder_options(const EvalOptions& o) {
+  EmbedderOptions e;
+  e.batch_size = o.batch_size;
+  e.flip = parse_flip_fusion(o.flip);
+  e.input.bgr = o.colour == "bgr";
+  e.input.mean = static_cast<float>(o.mean);
+  e.input.std = static_cast<float>(o.std);
+  return e;
+}
+
+at::Tensor embed_images(backbones::Backbone& backbone, int64_t count, const ImageLoader& load,
+                        const EmbedderOptions& options, const std::string& source) {
   using datasets::kImageSize;
   if (options.batch_size < 1) fail("embedding batch size must be >= 1, got {}", options.batch_size);
+  if (count < 1) fail("{}: no images to embed", source);
   torch::NoGradGuard no_grad;
-  bool was_training = backbone.is_training();
+  const bool was_training = backbone.is_training();
   backbone.eval();
-  const int64_t n = static_cast<int64_t>(encoded.size());
-  const int copies = options.flip ? 2 : 1;
-  std::vector<at::Tensor> chunks;
+  const bool flip = options.flip != FlipFusion::none;
+  const int copies = flip ? 2 : 1;
   const int64_t image_floats = 3 * kImageSize * kImageSize;
-  for (int64_t start = 0; start < n; start += options.batch_size) {
-    int64_t count = std::min<int64_t>(options.batch_size, n - start);
-    at::Tensor input = torch::empty({count * copies, 3, kImageSize, kImageSize}, torch::kFloat);
+  std::vector<at::Tensor> chunks;
+  for (int64_t start = 0; start < count; start += options.batch_size) {
+    const int64_t n = std::min<int64_t>(options.batch_size, count - start);
+    at::Tensor input = torch::empty({n * copies, 3, kImageSize, kImageSize}, torch::kFloat);
     float* data = input.data_ptr<float>();
-    for (int64_t i = 0; i < count; ++i) {
-      const std::string& bytes = encoded[start + i];
-      cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-      cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
-      if (bgr.empty()) fail("{}: image {} cannot be decoded ({} bytes)", source, start + i, bytes.size());
-      datasets::bgr_to_input(bgr, data + i * image_floats, false);
-      if (options.flip) datasets::bgr_to_input(bgr, data + (count + i) * image_floats, true);
+    for (int64_t i = 0; i < n; ++i) {
+      cv::Mat bgr = load(start + i);
+      if (bgr.empty()) fail("{}: image {} is empty", source, start + i);
+      datasets::bgr_to_input(bgr, data + i * image_floats, false, options.input);
+      if (flip) datasets::bgr_to_input(bgr, data + (n + i) * image_floats, true, options.input);
     }
     at::Tensor features = backbone.forward(input).to(torch::kFloat);
-    if (options.flip) features = features.narrow(0, 0, count) + features.narrow(0, count, count);
-    chunks.push_back(features);
+    if (options.flip == FlipFusion::sum) features = features.narrow(0, 0, n) + features.narrow(0, n, n);
+    if (options.flip == FlipFusion::concat) features = torch::cat({features.narrow(0, 0, n), features.narrow(0, n, n)}, 1);
+    chunks.push_back(features.cpu());
   }
   if (was_training) backbone.train();
-  at::Tensor all = torch::cat(chunks, 0);
-  namespace F = torch::nn::functional;
-  return F::normalize(all, F::NormalizeFuncOptions().dim(1));
+  return torch::cat(chunks, 0).contiguous();
+}
+
+at::Tensor embed_encoded(backbones::Backbone& backbone, const std::vector<std::string>& encoded,
+                         const EmbedderOptions& options, const std::string& source) {
+  auto load = [&](int64_t i) {
+    const std::string& bytes = encoded[i];
+    cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+    cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
+    if (bgr.empty()) fail("{}: image {} cannot be decoded ({} bytes)", source, i, bytes.size());
+    return bgr;
+  };
+  return embed_images(backbone, static_cast<int64_t>(encoded.size()), load, options, source);
 }
 
 }  // namespace ff::eval

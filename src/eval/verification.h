@@ -1,30 +1,46 @@
-// Scores a verification pack (insightface .bin) with a backbone: embed every image (with flip
-// fusion), cosine per pair, then 10-fold accuracy (insightface's best-accuracy threshold rule,
-// population std), the best threshold over all pairs, TAR@FAR, EER and AUC.
+// Pair-verification metrics as results-store values: k-fold accuracy under a stated threshold rule
+// and spread, best threshold over all pairs, EER, AUC, TAR at the FARs the impostor count supports,
+// and ROC points for plots.
 #pragma once
+#include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "backbones/backbone.h"
+#include <nlohmann/json.hpp>
+
 #include "src/eval/eval_options.h"
+#include "src/eval/verification_metrics.h"
+#include "src/store/results_store.h"
 
 namespace ff::eval {
 
-struct VerificationReport {
-  std::string target;  // pack name: file stem ("lfw" for lfw.bin)
-  size_t pairs = 0;
-  // (name, value) in a fixed order: accuracy, accuracy_std, best_threshold, best_accuracy,
-  // tar_at_far, far, eer, auc. Accuracies and rates are fractions in [0, 1].
-  std::vector<std::pair<std::string, double>> metrics;
-  double metric(const std::string& name) const;
+using MetricValues = std::vector<store::Evaluation::Value>;
+
+struct VerificationConventions {
+  ThresholdRule rule = ThresholdRule::best_accuracy;
+  bool standard_error = false;  // false: population std over folds ("accuracy_std"); true: "accuracy_se"
+  int folds = 10;
 };
+VerificationConventions verification_conventions(const EvalOptions& options);
+nlohmann::json to_json(const VerificationConventions& conventions);
 
-// Metrics from precomputed cosine scores (the part after embedding).
-VerificationReport score_verification(const std::string& target, const std::vector<float>& scores,
-                                      const std::vector<bool>& issame, double far);
+// "1e-3" for powers of ten, else "3.16e-04": the FAR part of metric names ("tar@far=1e-3").
+std::string far_label(double far);
 
-VerificationReport evaluate_verification_pack(backbones::Backbone& backbone, const std::string& path,
-                                              const EvalOptions& options);
+// TAR at each FAR in `fars` that the impostor count supports (impostors * far >= 1), named
+// "tar@far=<far>", then ROC points "roc@far=<far>" (TAR at 4 FARs per decade from 1 down to
+// 1 / impostors) for plots.
+MetricValues roc_values(const RocCurve& roc, const std::vector<double>& fars);
+
+// Scores in fold order: fold k is the k-th contiguous block (sklearn KFold: the first N % folds
+// blocks hold one pair more). Values, whole-target: accuracy (fold mean), accuracy_std or
+// accuracy_se, threshold (mean fold threshold), best_threshold, best_accuracy (one threshold over
+// all pairs), eer, auc, tar@far=1e-1/1e-2/1e-3 where supported, roc@far=... points.
+MetricValues verification_values(std::span<const float> scores, const std::vector<bool>& genuine,
+                                 const VerificationConventions& conventions);
+
+// Permutation that puts pairs in fold order, stable within a fold. Throws ff::Error naming `source`
+// when the folds, so ordered, are not the contiguous KFold blocks of `folds` (uneven fold sizes).
+std::vector<size_t> fold_order(const std::vector<int>& fold_of_pair, int folds, const std::string& source);
 
 }  // namespace ff::eval

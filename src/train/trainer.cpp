@@ -30,6 +30,7 @@
 #include "src/train/objective.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
+#include "src/util/host.h"
 #include "src/util/threads.h"
 #include "src/util/progress.h"
 
@@ -66,12 +67,6 @@ std::string utc_stamp(const char* format) {
   gmtime_r(&now, &tm);
   char buffer[64];
   std::strftime(buffer, sizeof buffer, format, &tm);
-  return buffer;
-}
-
-std::string host_name() {
-  char buffer[256] = {0};
-  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
   return buffer;
 }
 
@@ -163,8 +158,9 @@ fs::path make_run_dir(const RunConfig& config) {
 TrainResult train(const RunConfig& config, const std::string& command_line) {
   using clock = std::chrono::steady_clock;
   const auto started = clock::now();
-  for (const auto& target : config.eval.targets)
-    if (!fs::exists(target)) fail("eval.targets: verification pack not found: {}", target);
+  // Parsed (and their protocols detected) before any work, so a wrong path fails at once.
+  std::vector<eval::Target> eval_targets;
+  for (const auto& spec : config.eval.targets) eval_targets.push_back(eval::parse_target(spec));
 
   // A world of one unless a launcher (faceforge launch, torchrun, SLURM) set the rendezvous.
   const dist::Rendezvous rendezvous = dist::rendezvous_from_env();
@@ -358,6 +354,30 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                       {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world);
       write_log({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
     };
+    // Evaluates the current weights on eval.targets (rank 0 only; the other ranks wait in their next
+    // collective, so a long evaluation needs dist.timeout_seconds to match). Every value goes to the
+    // store and the JSON log under the checkpoint just written.
+    auto evaluate = [&](int64_t at_step, bool print) {
+      std::vector<eval::TargetResult> results;
+      // Provenance: the checkpoint written at this step, else the step (its weights were not saved).
+      const std::string provenance = result.checkpoint.filename() == fmt::format("step_{}.pt", at_step)
+                                         ? result.checkpoint.string()
+                                         : fmt::format("step_{}", at_step);
+      eval::ModelFeatures features(*backbone, eval::embedder_options(config.eval), provenance);
+      for (const auto& target : eval_targets) {
+        eval::TargetResult r = eval::evaluate_target(target, features, config.eval);
+        nlohmann::json record = {{"event", "eval"}, {"step", at_step}, {"target", target.name}};
+        for (const auto& e : r.evaluations) {
+          store->add_evaluation(result.run_id, e);
+          for (const auto& v : e.values) record[v.group.empty() ? v.metric : v.metric + "/" + v.group] = v.value;
+        }
+        write_log(record);
+        if (print)
+          for (const auto& line : r.lines) std::printf("%s\n", line.c_str());
+        results.push_back(std::move(r));
+      }
+      return results;
+    };
     for (int64_t epoch = first_epoch; epoch < config.train.epochs && step < run_steps && !stop; ++epoch) {
       int64_t batch_in_epoch = epoch == first_epoch ? first_batch : 0;
       loader.start_epoch(epoch, batch_in_epoch * accumulate);
@@ -424,6 +444,11 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
         if (!epoch_done && !stop && step < run_steps && config.train.checkpoint_every > 0 &&
             step % config.train.checkpoint_every == 0)
           save(epoch, batch_in_epoch);
+        if (main_rank && config.eval.every > 0 && step % config.eval.every == 0 && step < run_steps && !stop &&
+            !eval_targets.empty()) {
+          progress.finish();
+          evaluate(step, true);
+        }
       }
       write_log({{"event", "data"}, {"epoch", epoch}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
       const bool epoch_complete = batch_in_epoch == steps_per_epoch;
@@ -434,16 +459,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     result.steps = step;
     result.interrupted = stop;
     seen = seen_by_all();
-    if (!result.interrupted && main_rank) {
-      for (const auto& target : config.eval.targets) {
-        auto report = eval::evaluate_verification_pack(*backbone, target, config.eval);
-        store->add_evaluation(result.run_id, result.checkpoint.string(), report.target, report.metrics);
-        nlohmann::json record = {{"event", "eval"}, {"step", step}, {"target", report.target}};
-        for (const auto& [name, value] : report.metrics) record[name] = value;
-        write_log(record);
-        result.evaluations.push_back(std::move(report));
-      }
-    }
+    if (!result.interrupted && main_rank) result.evaluations = evaluate(step, false);  // the CLI prints them
   } catch (...) {
     progress.finish();
     if (store) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "src/eval/verification.h"
+#include "src/eval/evaluate.h"
 #include "src/train/run_config.h"
 
 namespace ff::train {
@@ -24,7 +24,7 @@ struct TrainResult {
   double seconds = 0;
   int rank = 0;              // this process's rank (only rank 0 writes logs, store and evaluations)
   bool interrupted = false;  // SIGINT/SIGTERM stopped the run early (a checkpoint was still written)
-  std::vector<eval::VerificationReport> evaluations;
+  std::vector<eval::TargetResult> evaluations;  // eval.targets after the last step
 };
 
 // `command_line` is stored with the run for provenance. `output_override` replaces config.output.

@@ -99,7 +99,8 @@ TEST_CASE("unknown key names file, line and the closest valid key", "[config]") 
 TEST_CASE("wrong type names file, line, key, expectation and the value", "[config]") {
   CHECK(load_error("optim:\n  lr: fast\n") == "FILE:2: optim.lr: expected a number, got 'fast'");
   CHECK(load_error("train:\n  epochs: 2.5\n") == "FILE:2: train.epochs: expected an integer, got '2.5'");
-  CHECK(load_error("eval:\n  flip: maybe\n") == "FILE:2: eval.flip: expected true or false, got 'maybe'");
+  CHECK(load_error("eval:\n  latency: maybe\n") == "FILE:2: eval.latency: expected true or false, got 'maybe'");
+  CHECK(load_error("eval:\n  flip: true\n") == "FILE:2: eval.flip: expected one of none, sum, concat, got 'true'");
   CHECK(load_error("optim: 3\n") == "FILE:1: optim: expected a mapping of keys (optim.*), got '3'");
   CHECK(load_error("eval:\n  targets: lfw.bin\n") == "FILE:2: eval.targets: expected a list of strings, got 'lfw.bin'");
 }

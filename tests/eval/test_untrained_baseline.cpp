@@ -6,7 +6,8 @@
 
 #include "backbones/backbone.h"
 #include "datasets/synthetic.h"
-#include "src/eval/verification.h"
+#include "src/eval/evaluate.h"
+#include "src/eval/targets.h"
 #include "support.h"
 
 TEST_CASE("an untrained mbf scores below 75% on held-out synthetic pairs", "[eval][slow]") {
@@ -26,9 +27,11 @@ TEST_CASE("an untrained mbf scores below 75% on held-out synthetic pairs", "[eva
     torch::manual_seed(seed);
     auto backbone = ff::backbones::make_backbone({});
     ff::eval::EvalOptions eval;
-    auto report = ff::eval::evaluate_verification_pack(*backbone, (dir / "data" / "verification.bin").string(), eval);
-    double accuracy = report.metric("accuracy");
-    WARN("untrained mbf (init seed " << seed << "): accuracy " << accuracy << ", AUC " << report.metric("auc"));
+    ff::eval::ModelFeatures features(*backbone, ff::eval::embedder_options(eval), "untrained");
+    auto target = ff::eval::parse_target((dir / "data" / "verification.bin").string());
+    auto report = ff::eval::evaluate_target(target, features, eval);
+    double accuracy = report.value("accuracy");
+    WARN("untrained mbf (init seed " << seed << "): accuracy " << accuracy << ", AUC " << report.value("auc"));
     CHECK(accuracy < 0.75);
     CHECK(accuracy > 0.40);  // sanity: the pipeline produced scores, not a degenerate constant
   }

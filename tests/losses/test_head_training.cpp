@@ -8,7 +8,8 @@
 #include "backbones/backbone.h"
 #include "datasets/synthetic.h"
 #include "losses/margin_head.h"
-#include "src/eval/verification.h"
+#include "src/eval/evaluate.h"
+#include "src/eval/targets.h"
 #include "src/train/run_config.h"
 #include "src/train/trainer.h"
 #include "support.h"
@@ -41,7 +42,7 @@ ff::train::RunConfig config(const std::string& head, int seed) {
       "name=" + head, "seed=" + std::to_string(seed), "output=" + (dir / "runs").string(), "model.backbone=tiny",
       "data.sources=[{format: synthetic, path: " + (dir / "data").string() + "}]", "data.workers=1", "train.batch_size=32", "train.epochs=8",
       "train.threads=2", "train.log_every=1000", "optim.lr=0.1", "optim.warmup_epochs=0.5",
-      "loss.head=" + head, "loss.scale=16", "loss.margin=0.3", "eval.flip=false",
+      "loss.head=" + head, "loss.scale=16", "loss.margin=0.3", "eval.flip=none",
       "eval.targets=[" + (dir / "data" / "verification.bin").string() + "]"};
   if (head == "triplet") overrides.push_back("data.pk.identities_per_batch=8");  // 8 x 4 = 32
   if (head == "combined") overrides.insert(overrides.end(), {"loss.combined.m2=0.2", "loss.combined.m3=0.1"});
@@ -56,12 +57,14 @@ TEST_CASE("every head lifts held-out accuracy well above the untrained network",
   ff::test::register_tiny_backbone();
   const std::string pack = (data().dir / "data" / "verification.bin").string();
   ff::eval::EvalOptions eval;
-  eval.flip = false;
+  eval.flip = "none";
   double untrained = 0;
   for (int seed : {1, 2, 3}) {
     torch::manual_seed(seed);
     ff::test::TinyNet net;
-    untrained = std::max(untrained, ff::eval::evaluate_verification_pack(net, pack, eval).metric("accuracy"));
+    ff::eval::ModelFeatures features(net, ff::eval::embedder_options(eval), "untrained");
+    untrained = std::max(untrained,
+                         ff::eval::evaluate_target(ff::eval::parse_target(pack), features, eval).value("accuracy"));
   }
   WARN("untrained tiny network: best of 3 seeds " << untrained);
   for (const auto& head : ff::losses::margin_head_names()) {
@@ -70,7 +73,7 @@ TEST_CASE("every head lifts held-out accuracy well above the untrained network",
     double accuracy = 0;
     for (int seed : {1, 2}) {
       auto result = ff::train::train(config(head, seed), "test");
-      accuracy += result.evaluations.at(0).metric("accuracy") / 2;
+      accuracy += result.evaluations.at(0).value("accuracy") / 2;
     }
     WARN(head << ": mean held-out accuracy over 2 seeds " << accuracy << " after 160 steps");
     // 10 points over the best of three untrained seeds (69.5% here): four times the std of a

@@ -81,10 +81,18 @@ TEST_CASE("a tiny run writes a run folder, checkpoints, logs and a results row",
   CHECK(run->info.config == ff::train::to_yaml(config));
   CHECK_FALSE(run->ended_at.empty());
   auto rows = store->evaluations(result.run_id);
-  REQUIRE(rows.size() == result.evaluations.at(0).metrics.size());
+  REQUIRE(result.evaluations.size() == 1);
+  REQUIRE(result.evaluations[0].evaluations.size() == 1);
+  const auto& evaluation = result.evaluations[0].evaluations[0];
+  REQUIRE(rows.size() == evaluation.values.size());
+  CHECK(rows[0].protocol == "verification");
+  CHECK(rows[0].checkpoint == result.checkpoint.string());
+  auto conventions = nlohmann::json::parse(rows[0].conventions);
+  CHECK(conventions["threshold_rule"] == "best_accuracy");
+  CHECK(conventions["flip"] == "sum");
   CHECK(rows[0].target == "verification");
   CHECK(rows[0].metric == "accuracy");
-  CHECK(rows[0].value == Approx(result.evaluations[0].metric("accuracy")));
+  CHECK(rows[0].value == Approx(result.evaluations[0].value("accuracy")));
   CHECK(rows[0].value >= 0.0);
   CHECK(rows[0].value <= 1.0);
 
@@ -113,12 +121,19 @@ TEST_CASE("CLI: train, eval from the run folder, results list/show, and one-line
     if (entry.is_directory()) run_dir = entry.path();
   REQUIRE_FALSE(run_dir.empty());
 
-  auto evaluated = ff::test::run_command(ff + " eval " + run_dir.string() + " --set eval.flip=false");
+  auto evaluated = ff::test::run_command(ff + " eval " + run_dir.string() + " --set eval.flip=none");
   INFO(evaluated.output);
   REQUIRE(evaluated.exit_code == 0);
   CHECK(evaluated.output.find("step_2.pt") != std::string::npos);
   auto store = ff::store::open_results_store((runs / "results.db").string());
-  CHECK(store->evaluations(1).size() == 16);  // training's evaluation + the CLI's, 8 metrics each
+  // Training's evaluation and the CLI's: the same metrics twice, the second with flip none recorded.
+  auto rows = store->evaluations(1);
+  REQUIRE(rows.size() % 2 == 0);
+  REQUIRE(rows.size() >= 16);
+  const size_t half = rows.size() / 2;
+  for (size_t i = 0; i < half; ++i) CHECK(rows[i].metric == rows[half + i].metric);
+  CHECK(nlohmann::json::parse(rows[0].conventions)["flip"] == "sum");
+  CHECK(nlohmann::json::parse(rows[half].conventions)["flip"] == "none");
 
   auto listed = ff::test::run_command(ff + " results list --db " + (runs / "results.db").string());
   CHECK(listed.exit_code == 0);
