@@ -159,3 +159,32 @@ TEST_CASE("CLI: train, eval from the run folder, results list/show, and one-line
   CHECK(missing.exit_code == 1);
   CHECK(missing.output == "error: not a run folder or checkpoint file: " + (dir / "nope").string() + "\n");
 }
+
+TEST_CASE("eval.every evaluates during training under each step's checkpoint, and at the end", "[train][slow]") {
+  ff::backbones::register_builtin_backbones();
+  ff::test::TempDir dir("e2e-every");
+  make_tiny_dataset(dir / "data");
+  ff::test::write_text(dir / "tiny.yaml", tiny_config(dir.path()));
+  // 24 images / 8 = 3 steps per epoch: step 3 writes a checkpoint (epoch end), step 2 does not.
+  auto config = ff::train::load_run_config((dir / "tiny.yaml").string(),
+                                           {"eval.every=1", "eval.flip=none", "train.max_steps=3"});
+  auto result = ff::train::train(config, "test");
+  REQUIRE(result.steps == 3);
+  auto store = ff::store::open_results_store(result.results_db.string());
+  std::vector<std::string> evaluated;  // checkpoint of each evaluation, in order
+  for (const auto& row : store->evaluations(result.run_id))
+    if (row.metric == "accuracy") evaluated.push_back(row.checkpoint);
+  const std::string step3 = (result.run_dir / "checkpoints" / "step_3.pt").string();
+  CHECK(evaluated == std::vector<std::string>{"step_1", "step_2", step3});
+  std::ifstream log(result.run_dir / "train.jsonl");
+  std::string line;
+  std::vector<int64_t> eval_steps;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "eval") {
+      eval_steps.push_back(j["step"].get<int64_t>());
+      CHECK(j.contains("accuracy"));
+    }
+  }
+  CHECK(eval_steps == std::vector<int64_t>{1, 2, 3});
+}
