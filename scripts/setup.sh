@@ -10,6 +10,7 @@ packages=(
   libssl-dev                    # libcrypto's SHA-256 for feature-file provenance
   libopenblas0-pthread          # multithreaded BLAS for LibTorch's linear layers (via alternatives)
   python3-numpy                 # tests only: Python writes the reference pickles (.bin packs, numpy arrays)
+  chromium                      # tests only: renders `faceforge report` headless (screenshot and DOM)
 )
 
 missing=()

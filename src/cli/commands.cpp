@@ -23,23 +23,6 @@ namespace ff::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::unique_ptr<store::ResultsStore> open_existing(const std::string& db) {
-  if (!fs::exists(db)) fail("results database not found: {} (train a run first, or pass --db)", db);
-  return store::open_results_store(db);
-}
-
-std::optional<store::RunRow> find_run(store::ResultsStore& store, const std::string& key) {
-  bool numeric = !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
-  if (numeric) {
-    if (auto row = store.get_run(std::stoll(key))) return row;
-  }
-  return store.get_run(key);
-}
-
-}  // namespace
-
 int run_train(const TrainArgs& args) {
   std::vector<std::string> overrides = args.overrides;
   if (!args.output.empty()) overrides.push_back("output=" + args.output);
@@ -162,53 +145,6 @@ int run_eval(const EvalArgs& args) {
   if (opened_run) store->finish_run(run_id, store::RunStatus::finished);
   if (store) std::printf("recorded in %s (run %lld)\n", store->location().c_str(), static_cast<long long>(run_id));
   if (!args.save_features.empty()) std::printf("features written to %s/<target>.npy\n", args.save_features.c_str());
-  return 0;
-}
-
-int run_results_list(const ResultsArgs& args) {
-  auto store = open_existing(args.db);
-  auto runs = store->list_runs();
-  std::printf("%-5s %-28s %-11s %-20s %-10s %s\n", "id", "name", "status", "started (UTC)", "accuracy", "target");
-  for (const auto& run : runs) {
-    std::string accuracy = "-", target = "";
-    for (const auto& e : store->evaluations(run.id))
-      if (e.metric == "accuracy") {
-        accuracy = fmt::format("{:.2f}%", 100 * e.value);
-        target = e.target;
-      }
-    std::printf("%-5lld %-28s %-11s %-20s %-10s %s\n", static_cast<long long>(run.id), run.info.name.c_str(),
-                std::string(store::to_string(run.status)).c_str(), run.started_at.substr(0, 19).c_str(),
-                accuracy.c_str(), target.c_str());
-  }
-  if (runs.empty()) std::printf("(no runs in %s)\n", args.db.c_str());
-  return 0;
-}
-
-int run_results_show(const ResultsArgs& args) {
-  auto store = open_existing(args.db);
-  auto run = find_run(*store, args.run);
-  if (!run) fail("no run with id or name '{}' in {}", args.run, args.db);
-  std::printf("run %lld: %s\nstatus:   %s\nstarted:  %s\nended:    %s\nhost:     %s\ncommit:   %s\nfolder:   %s\ncommand:  %s\n",
-              static_cast<long long>(run->id), run->info.name.c_str(), std::string(store::to_string(run->status)).c_str(),
-              run->started_at.c_str(), run->ended_at.empty() ? "-" : run->ended_at.c_str(), run->info.host.c_str(),
-              run->info.git_commit.empty() ? "-" : run->info.git_commit.c_str(), run->info.run_dir.c_str(),
-              run->info.command_line.c_str());
-  std::printf("\nevaluations:\n");
-  auto rows = store->evaluations(run->id);
-  if (rows.empty()) std::printf("  (none)\n");
-  for (const auto& e : rows)
-    std::printf("  %-12s %-12s %-20s %-12s %12.6f  %s\n", e.target.c_str(), e.protocol.c_str(), e.metric.c_str(),
-                e.group.c_str(), e.value, e.checkpoint.c_str());
-  auto sources = store->data_sources(run->id);
-  if (!sources.empty()) {
-    std::printf("\ndata sources:\n  %-12s %-9s %-9s %10s %10s %12s %7s %9s  %s\n", "name", "kind", "format", "identities",
-                "images", "images seen", "share", "achieved", "path");
-    for (const auto& d : sources)
-      std::printf("  %-12s %-9s %-9s %10lld %10lld %12lld %7.3f %9.3f  %s\n", d.name.c_str(), d.kind.c_str(),
-                  d.format.c_str(), static_cast<long long>(d.identities), static_cast<long long>(d.images),
-                  static_cast<long long>(d.images_seen), d.share, d.share_achieved, d.path.c_str());
-  }
-  std::printf("\nconfig:\n%s", run->info.config.c_str());
   return 0;
 }
 

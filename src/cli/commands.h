@@ -91,11 +91,32 @@ struct DataAlignArgs {
 int run_data_align(const DataAlignArgs& args);
 
 struct ResultsArgs {
-  std::string db = "runs/results.db";
-  std::string run;  // id or name, for `show`
+  std::string db = "runs/results.db";  // path or results.url
+  std::vector<std::string> runs;       // ids or names: show (one), compare (two or more)
+  std::vector<std::string> where;      // --where key=value (list, export)
+  std::string sort;                    // --sort METRIC (list)
+  bool ascending = false;              // --ascending: force smaller-first
+  int limit = 0;                       // --limit N (list; 0 = all)
+  std::string format = "table";        // table | json (export: csv | json)
+  std::string target;                  // best
+  std::string metric;                  // best
+  std::string group;                   // best: a group's value instead of the whole target's
+  std::string out;                     // export: file instead of stdout
+  double stale_after = 600;            // seconds without a heartbeat before a running run shows failed
 };
 int run_results_list(const ResultsArgs& args);
 int run_results_show(const ResultsArgs& args);
+int run_results_compare(const ResultsArgs& args);
+int run_results_export(const ResultsArgs& args);
+int run_results_best(const ResultsArgs& args);
+
+struct ReportArgs {
+  std::string db = "runs/results.db";
+  std::vector<std::string> runs;  // ids or names; empty = all
+  std::string out = "report.html";
+  std::string title = "FaceForge results";
+};
+int run_report(const ReportArgs& args);
 
 struct ConfigArgs {
   std::string config;

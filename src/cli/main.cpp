@@ -146,13 +146,54 @@ int main(int argc, char** argv) {
   auto* results_cmd = app.add_subcommand("results", "Query the results store");
   results_cmd->require_subcommand(1);
   ff::cli::ResultsArgs results;
-  auto* list_cmd = results_cmd->add_subcommand("list", "List runs with their status and headline accuracy");
-  list_cmd->add_option("--db", results.db, "Results database")->capture_default_str();
+  auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--db", results.db, "Results store: a path or results.url (sqlite:///runs/results.db)")
+        ->capture_default_str();
+    cmd->add_option("--stale-after", results.stale_after,
+                    "Seconds without a heartbeat after which a running run shows as failed")
+        ->capture_default_str();
+  };
+  auto* list_cmd = results_cmd->add_subcommand("list", "List runs: status and one metric, filtered and sorted");
+  add_db(list_cmd);
+  list_cmd->add_option("--where", results.where,
+                       "KEY=VALUE filter, wildcards allowed; KEY: id name status host target protocol checkpoint");
+  list_cmd->add_option("--sort", results.sort, "Metric to show and sort by (error-like metrics ascending)");
+  list_cmd->add_flag("--ascending", results.ascending, "Sort smaller values first whatever the metric");
+  list_cmd->add_option("--limit", results.limit, "Show at most N runs");
+  list_cmd->add_option("--format", results.format, "table or json")->capture_default_str();
   list_cmd->callback([&] { exit_code = ff::cli::run_results_list(results); });
-  auto* show_cmd = results_cmd->add_subcommand("show", "Show one run: provenance, config and evaluations");
-  show_cmd->add_option("run", results.run, "Run id or name")->required();
-  show_cmd->add_option("--db", results.db, "Results database")->capture_default_str();
+  auto* show_cmd = results_cmd->add_subcommand("show", "Show one run: provenance, evaluations, checkpoints, config");
+  show_cmd->add_option("run", results.runs, "Run id or name")->required()->expected(1);
+  add_db(show_cmd);
+  show_cmd->add_option("--format", results.format, "table or json")->capture_default_str();
   show_cmd->callback([&] { exit_code = ff::cli::run_results_show(results); });
+  auto* results_compare_cmd = results_cmd->add_subcommand("compare", "Runs side by side: config differences and metrics");
+  results_compare_cmd->add_option("runs", results.runs, "Run ids or names (two or more)")->required();
+  add_db(results_compare_cmd);
+  results_compare_cmd->add_option("--format", results.format, "table or json")->capture_default_str();
+  results_compare_cmd->callback([&] { exit_code = ff::cli::run_results_compare(results); });
+  auto* results_export_cmd = results_cmd->add_subcommand("export", "Every evaluation row as CSV or JSON");
+  add_db(results_export_cmd);
+  results_export_cmd->add_option("--where", results.where, "KEY=VALUE filter (as for list; target/protocol per row)");
+  results_export_cmd->add_option("--format", results.format, "csv or json")->required();
+  results_export_cmd->add_option("--out", results.out, "Write to this file instead of stdout");
+  results_export_cmd->callback([&] { exit_code = ff::cli::run_results_export(results); });
+  auto* results_best_cmd = results_cmd->add_subcommand("best", "The run with the best value of a metric on a target");
+  add_db(results_best_cmd);
+  results_best_cmd->add_option("--target", results.target, "Target, e.g. ijbc")->required();
+  results_best_cmd->add_option("--metric", results.metric, "Metric, e.g. tar@far=1e-4")->required();
+  results_best_cmd->add_option("--group", results.group, "A group's value (RFW race, gallery) instead of the whole target's");
+  results_best_cmd->add_flag("--ascending", results.ascending, "Smaller is better whatever the metric");
+  results_best_cmd->add_option("--format", results.format, "table or json")->capture_default_str();
+  results_best_cmd->callback([&] { exit_code = ff::cli::run_results_best(results); });
+
+  ff::cli::ReportArgs report;
+  auto* report_cmd = app.add_subcommand("report", "Write one self-contained HTML page of runs, curves, ROC, fairness, latency");
+  report_cmd->add_option("--db", report.db, "Results store: a path or results.url")->capture_default_str();
+  report_cmd->add_option("--runs", report.runs, "Run ids or names (default: every run)");
+  report_cmd->add_option("--out", report.out, "Output HTML file")->capture_default_str();
+  report_cmd->add_option("--title", report.title, "Page title")->capture_default_str();
+  report_cmd->callback([&] { exit_code = ff::cli::run_report(report); });
 
   auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
   config_cmd->require_subcommand(1);

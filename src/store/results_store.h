@@ -13,8 +13,10 @@ namespace ff::store {
 // Schema version this build reads and writes (SQLite: PRAGMA user_version). A store with a
 // higher version was written by a newer FaceForge and is refused rather than misread.
 // Version 2 added data_sources; version 3 gave evaluations a protocol, the conventions that produced
-// the numbers and a group. An older store is upgraded in place when opened.
-inline constexpr int kSchemaVersion = 3;
+// the numbers and a group; version 4 added runs' hardware, world size and heartbeat, the
+// training_metrics and checkpoints tables and the fairness and latency views. An older store is
+// upgraded in place when opened.
+inline constexpr int kSchemaVersion = 4;
 
 // Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
 // resume_run() takes a failed, interrupted or finished run back to running (a resumed or
@@ -36,6 +38,8 @@ struct RunInfo {
   std::string command_line;
   std::string git_commit;
   std::string run_dir;
+  std::string hardware;      // e.g. "cpu: 2 cores (Intel Xeon ...)"; "" when unknown
+  std::int64_t world_size = 1;
 };
 
 struct RunRow {
@@ -44,6 +48,29 @@ struct RunRow {
   RunStatus status = RunStatus::running;
   std::string started_at;  // ISO-8601 UTC, "2024-05-01T12:34:56.789Z"
   std::string ended_at;    // same format; empty while running
+  std::string heartbeat_at;  // last sign of life of a running run (same format); empty before version 4
+};
+
+// A run still marked running whose heartbeat (or start, without one) is older than `stale_after`
+// has died without saying so (killed by SIGKILL, out of memory, node lost): it is shown as failed.
+// `now` is an ISO-8601 UTC time as the store writes them; empty = the current time.
+bool is_stale(const RunRow& run, double stale_after_seconds = 600, const std::string& now = "");
+// The status to show: "failed" for a stale running run, else the stored one.
+std::string_view displayed_status(const RunRow& run, double stale_after_seconds = 600);
+// Current UTC time in the store's format, "2024-05-01T12:34:56.789Z".
+std::string utc_now();
+
+struct TrainingMetricRow {
+  std::int64_t step = 0;
+  std::string name;  // "loss", "lr", "images_per_second", "eval/lfw/accuracy"
+  double value = 0.0;
+};
+
+struct CheckpointRow {
+  std::int64_t step = 0;
+  std::string path;
+  std::string sha256;      // hex digest of the file
+  std::string created_at;  // set by the store
 };
 
 struct EvaluationRow {
@@ -123,6 +150,21 @@ class ResultsStore {
   // The run's data sources in data.sources order; empty for an unknown run or one without any.
   virtual std::vector<DataSourceRow> data_sources(std::int64_t run_id) = 0;
 
+  // Training curves: (step, name) -> value; a repeated (step, name) (a resumed run redoing steps)
+  // replaces the old value. Refused for an unknown run or a non-finite value.
+  virtual void add_training_metrics(std::int64_t run_id, std::int64_t step,
+                                    const std::vector<std::pair<std::string, double>>& values) = 0;
+  // Ordered by step, then name.
+  virtual std::vector<TrainingMetricRow> training_metrics(std::int64_t run_id) = 0;
+
+  // Records a checkpoint file (a path written again replaces its row). Refused for an unknown run.
+  virtual void add_checkpoint(std::int64_t run_id, const CheckpointRow& checkpoint) = 0;
+  // Ordered by step.
+  virtual std::vector<CheckpointRow> checkpoints(std::int64_t run_id) = 0;
+
+  // Marks a running run alive now (heartbeat_at); a no-op for a run that is not running.
+  virtual void heartbeat(std::int64_t run_id) = 0;
+
   // All runs, oldest first (ascending id).
   virtual std::vector<RunRow> list_runs() = 0;
 
@@ -141,12 +183,18 @@ class ResultsStore {
 // Opens (creating if absent) the SQLite store at `path`, e.g. "runs/results.db", in WAL mode with
 // foreign keys on. ":memory:" gives a private in-memory store. Refuses a file that is not a
 // database, a database with other tables but no FaceForge schema, and a schema newer than
-// kSchemaVersion.
+// kSchemaVersion. `path` may also be a results.url (see store_path_from_url).
 //
 //   auto store = ff::store::open_results_store("runs/results.db");
 //   auto id = store->begin_run({.name = "r50", .config = yaml});
 //   store->add_evaluation(id, "step_1000", "lfw", {{"accuracy", 0.9957}, {"std", 0.0031}});
 //   store->finish_run(id, ff::store::RunStatus::finished);
 std::unique_ptr<ResultsStore> open_results_store(const std::string& path);
+
+// results.url -> SQLite file, with SQLAlchemy's spelling: "sqlite:///runs/results.db" is the
+// relative path runs/results.db, "sqlite:////data/results.db" the absolute /data/results.db,
+// "sqlite:///:memory:" an in-memory store. A string without "://" is a path already. Any other
+// scheme is an ff::Error saying that this build has only SQLite.
+std::string store_path_from_url(const std::string& url);
 
 }  // namespace ff::store

@@ -1,9 +1,7 @@
 // SQLite backend of the results store; the only translation unit that includes sqlite3.h.
 #include <sqlite3.h>
 
-#include <chrono>
 #include <cmath>
-#include <ctime>
 #include <set>
 #include <utility>
 
@@ -14,42 +12,7 @@
 
 namespace ff::store {
 
-void ResultsStore::add_evaluation(std::int64_t run_id, const std::string& checkpoint, const std::string& target,
-                                  const Metrics& metrics) {
-  Evaluation e{checkpoint, target, "verification", "{}", {}};
-  for (const auto& [name, value] : metrics) e.values.push_back({name, value, ""});
-  add_evaluation(run_id, e);
-}
-
-std::string_view to_string(RunStatus status) {
-  switch (status) {
-    case RunStatus::running: return "running";
-    case RunStatus::finished: return "finished";
-    case RunStatus::failed: return "failed";
-    case RunStatus::interrupted: return "interrupted";
-  }
-  fail("run status {} is out of range", static_cast<int>(status));
-}
-
-RunStatus parse_run_status(std::string_view text) {
-  for (RunStatus s : {RunStatus::running, RunStatus::finished, RunStatus::failed, RunStatus::interrupted}) {
-    if (to_string(s) == text) return s;
-  }
-  fail("unknown run status '{}'; expected one of running, finished, failed, interrupted", text);
-}
-
 namespace {
-
-// Milliseconds keep rows written within one second in order when sorted as text.
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
-}
 
 // Version 1 schema, one statement per entry because sqlite3_prepare_v2 compiles one at a time.
 // AUTOINCREMENT so that a run id, once handed out (and written into a run folder), is never reused.
@@ -105,8 +68,35 @@ constexpr const char* kSchemaV3[] = {
     "ALTER TABLE evaluations ADD COLUMN group_name TEXT NOT NULL DEFAULT ''",
 };
 
+// Version 4: where a run ran and whether it is alive, its training curves and checkpoint files, and
+// views that give fairness and latency figures their own names.
+constexpr const char* kSchemaV4[] = {
+    "ALTER TABLE runs ADD COLUMN hardware TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT",
+    "CREATE TABLE training_metrics ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " step INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value REAL NOT NULL,"
+    " PRIMARY KEY (run_id, step, name))",
+    "CREATE TABLE checkpoints ("
+    " run_id INTEGER NOT NULL REFERENCES runs (id),"
+    " step INTEGER NOT NULL,"
+    " path TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, path))",
+    // Per-group verification values (RFW races, eval.groups) and FRUITS latency rows.
+    "CREATE VIEW fairness AS SELECT id, run_id, checkpoint, target, protocol, group_name, metric, value, created_at"
+    " FROM evaluations WHERE group_name <> '' AND protocol IN ('rfw', 'verification')",
+    "CREATE VIEW latency AS SELECT id, run_id, checkpoint, target, group_name AS threads, metric, value, created_at"
+    " FROM evaluations WHERE protocol = 'fruits'",
+};
+
 constexpr const char* kRunColumns =
-    "id, name, config, config_hash, host, user_name, command_line, git_commit, run_dir, status, started_at, ended_at";
+    "id, name, config, config_hash, host, user_name, command_line, git_commit, run_dir, status, started_at, ended_at,"
+    " hardware, world_size, heartbeat_at";
 
 // A prepared statement; binds are 1-based as in SQLite. Failures name the store and the action.
 class Statement {
@@ -213,6 +203,9 @@ RunRow read_run(const Statement& s) {
   row.status = parse_run_status(s.text(9));
   row.started_at = s.text(10);
   row.ended_at = s.text(11);
+  row.info.hardware = s.text(12);
+  row.info.world_size = s.int64(13);
+  row.heartbeat_at = s.text(14);
   return row;
 }
 
@@ -239,16 +232,21 @@ class SqliteStore final : public ResultsStore {
     Transaction tx(db_, path_);
     Statement s(db_, path_,
                 "INSERT INTO runs (name, config, config_hash, started_at, ended_at, status, host, user_name,"
-                " command_line, git_commit, run_dir) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?)");
+                " command_line, git_commit, run_dir, hardware, world_size, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?)");
+    const std::string now = utc_now();
     s.bind(1, std::string_view(info.name))
         .bind(2, std::string_view(info.config))
         .bind(3, std::string_view(info.config_hash))
-        .bind(4, std::string_view(utc_now()))
+        .bind(4, std::string_view(now))
         .bind(5, std::string_view(info.host))
         .bind(6, std::string_view(info.user_name))
         .bind(7, std::string_view(info.command_line))
         .bind(8, std::string_view(info.git_commit))
-        .bind(9, std::string_view(info.run_dir));
+        .bind(9, std::string_view(info.run_dir))
+        .bind(10, std::string_view(info.hardware))
+        .bind(11, info.world_size)
+        .bind(12, std::string_view(now));
     s.run(fmt::format("cannot begin run '{}'", info.name));
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     tx.commit();
@@ -350,6 +348,61 @@ class SqliteStore final : public ResultsStore {
     return rows;
   }
 
+  void add_training_metrics(std::int64_t run_id, std::int64_t step,
+                            const std::vector<std::pair<std::string, double>>& values) override {
+    const std::string what = fmt::format("cannot add training metrics of run {} at step {}", run_id, step);
+    for (const auto& [name, value] : values) {
+      if (name.empty()) fail("results store {}: {}: a metric name is empty", path_, what);
+      if (!std::isfinite(value)) fail("results store {}: {}: metric '{}' is {}", path_, what, name, value);
+    }
+    Transaction tx(db_, path_);
+    Statement s(db_, path_, "INSERT OR REPLACE INTO training_metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)");
+    for (const auto& [name, value] : values) {
+      s.bind(1, run_id).bind(2, step).bind(3, std::string_view(name)).bind(4, value);
+      s.run(what);
+      s.reset();
+    }
+    tx.commit();
+  }
+
+  std::vector<TrainingMetricRow> training_metrics(std::int64_t run_id) override {
+    Statement s(db_, path_, "SELECT step, name, value FROM training_metrics WHERE run_id = ? ORDER BY step, name");
+    s.bind(1, run_id);
+    std::vector<TrainingMetricRow> rows;
+    while (s.step(fmt::format("cannot read training metrics of run {}", run_id)))
+      rows.push_back({s.int64(0), s.text(1), s.real(2)});
+    return rows;
+  }
+
+  void add_checkpoint(std::int64_t run_id, const CheckpointRow& c) override {
+    const std::string what = fmt::format("cannot record checkpoint {} of run {}", c.path, run_id);
+    if (c.path.empty()) fail("results store {}: {}: the path is empty", path_, what);
+    Transaction tx(db_, path_);
+    Statement s(db_, path_,
+                "INSERT OR REPLACE INTO checkpoints (run_id, step, path, sha256, created_at) VALUES (?, ?, ?, ?, ?)");
+    s.bind(1, run_id).bind(2, c.step).bind(3, std::string_view(c.path)).bind(4, std::string_view(c.sha256));
+    s.bind(5, std::string_view(utc_now()));
+    s.run(what);
+    tx.commit();
+  }
+
+  std::vector<CheckpointRow> checkpoints(std::int64_t run_id) override {
+    Statement s(db_, path_, "SELECT step, path, sha256, created_at FROM checkpoints WHERE run_id = ? ORDER BY step, path");
+    s.bind(1, run_id);
+    std::vector<CheckpointRow> rows;
+    while (s.step(fmt::format("cannot read checkpoints of run {}", run_id)))
+      rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3)});
+    return rows;
+  }
+
+  void heartbeat(std::int64_t run_id) override {
+    Transaction tx(db_, path_);
+    Statement s(db_, path_, "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'");
+    s.bind(1, std::string_view(utc_now())).bind(2, run_id);
+    s.run(fmt::format("cannot record a heartbeat of run {}", run_id));
+    tx.commit();
+  }
+
   std::vector<RunRow> list_runs() override {
     Statement s(db_, path_, fmt::format("SELECT {} FROM runs ORDER BY id", kRunColumns).c_str());
     std::vector<RunRow> rows;
@@ -438,6 +491,8 @@ class SqliteStore final : public ResultsStore {
         for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot upgrade the schema to version 2");
       if (version < 3)
         for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot upgrade the schema to version 3");
+      if (version < 4)
+        for (const char* sql : kSchemaV4) Statement(db_, path_, sql).run("cannot upgrade the schema to version 4");
       Statement meta(db_, path_, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
       meta.bind(1, std::string_view(std::to_string(kSchemaVersion))).run("cannot upgrade meta");
       Statement(db_, path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str())
@@ -451,6 +506,7 @@ class SqliteStore final : public ResultsStore {
     for (const char* sql : kSchemaV1) Statement(db_, path_, sql).run("cannot create the schema");
     for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot create the schema");
     for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot create the schema");
+    for (const char* sql : kSchemaV4) Statement(db_, path_, sql).run("cannot create the schema");
     Statement meta(db_, path_, "INSERT INTO meta (key, value) VALUES (?, ?)");
     const std::pair<std::string, std::string> entries[] = {
         {"schema_version", std::to_string(kSchemaVersion)}, {"created_at", utc_now()}, {"created_by", "FaceForge"}};
@@ -498,7 +554,7 @@ class SqliteStore final : public ResultsStore {
 }  // namespace
 
 std::unique_ptr<ResultsStore> open_results_store(const std::string& path) {
-  return std::make_unique<SqliteStore>(path);
+  return std::make_unique<SqliteStore>(store_path_from_url(path));
 }
 
 }  // namespace ff::store

@@ -6,7 +6,8 @@
 namespace ff::store {
 
 void bind_schema(config::Schema& s, StoreOptions& o) {
-  s.add("results.db", o.db, "results database file; empty means <output>/results.db");
+  s.add("results.url", o.url,
+        "results store: sqlite:///relative.db or sqlite:////absolute.db; empty means sqlite:///<output>/results.db");
 }
 
 }  // namespace ff::store

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/optim/sgd.h>
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include "backbones/backbone.h"
@@ -31,6 +32,7 @@
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 #include "src/util/host.h"
+#include "src/util/sha256.h"
 #include "src/util/threads.h"
 #include "src/util/progress.h"
 
@@ -258,8 +260,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       store->resume_run(result.run_id);
     } else {
       if (!previous) write_file_atomically(result.run_dir / "config.yaml", resolved);
-      result.results_db =
-          config.results.db.empty() ? fs::path(config.output) / "results.db" : fs::path(config.results.db);
+      result.results_db = config.results.url.empty() ? fs::path(config.output) / "results.db"
+                                                     : fs::path(store::store_path_from_url(config.results.url));
       store = store::open_results_store(result.results_db.string());
       store::RunInfo info;
       info.name = config.name;
@@ -270,6 +272,9 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       info.command_line = command_line;
       info.config_hash = fnv1a_hex(resolved);
       if (const char* user = std::getenv("USER")) info.user_name = user;
+      info.hardware = cpu_summary();
+      if (torch::cuda::is_available()) info.hardware += fmt::format("; cuda: {} devices", torch::cuda::device_count());
+      info.world_size = ranks;
       result.run_id = store->begin_run(info);
       write_file_atomically(result.run_dir / "run.json",
                             nlohmann::json{{"run_id", result.run_id},
@@ -345,6 +350,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     backbone->train();
     objective->train();
     auto window_start = clock::now();
+    auto last_heartbeat = clock::now();
     int64_t window_images = 0;
     double loss_sum = 0;
     int64_t loss_count = 0;
@@ -353,6 +359,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       save_checkpoint(result.checkpoint, *backbone, *objective, optimizer,
                       {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world);
       write_log({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
+      if (store) store->add_checkpoint(result.run_id, {step, result.checkpoint.string(), sha256_file(result.checkpoint), ""});
     };
     // Evaluates the current weights on eval.targets (rank 0 only; the other ranks wait in their next
     // collective, so a long evaluation needs dist.timeout_seconds to match). Every value goes to the
@@ -372,6 +379,12 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           for (const auto& v : e.values) record[v.group.empty() ? v.metric : v.metric + "/" + v.group] = v.value;
         }
         write_log(record);
+        // Headline values also join the training curves at this step (accuracy vs step).
+        std::vector<std::pair<std::string, double>> curve;
+        for (const auto& e : r.evaluations)
+          for (const auto& v : e.values)
+            if (v.group.empty() && !v.metric.starts_with("roc@")) curve.push_back({"eval/" + target.name + "/" + v.metric, v.value});
+        store->add_training_metrics(result.run_id, at_step, curve);
         if (print)
           for (const auto& line : r.lines) std::printf("%s\n", line.c_str());
         results.push_back(std::move(r));
@@ -435,6 +448,17 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                                         run_steps, epoch + 1, config.train.epochs, mean_loss, extra, lr,
                                         images_per_second, format_duration(eta)));
           write_log(record);
+          if (main_rank) {
+            std::vector<std::pair<std::string, double>> curve = {
+                {"loss", mean_loss}, {"lr", lr}, {"images_per_second", images_per_second}};
+            for (const auto& [name, value] : objective->log_values()) curve.push_back({name, value});
+            store->add_training_metrics(result.run_id, step, curve);
+            // A run killed outright stays "running"; its stale heartbeat shows it failed.
+            if (clock::now() - last_heartbeat > std::chrono::seconds(30)) {
+              store->heartbeat(result.run_id);
+              last_heartbeat = clock::now();
+            }
+          }
           window_start = clock::now();
           window_images = 0;
           loss_sum = 0;

@@ -1,7 +1,9 @@
 // Checks store/sqlite_store.cpp: round trips through a reopened file, status rules, schema guards, atomic writes.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -123,9 +125,9 @@ TEST_CASE("a run and its evaluations survive closing and reopening the store", "
   CHECK(evals[0].group.empty());
 
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("PRAGMA user_version") == "4");
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
 }
 
 TEST_CASE("run status moves running -> finished/failed/interrupted, and back to running only on resume", "[store]") {
@@ -186,13 +188,14 @@ TEST_CASE("a store written by a newer schema version is refused and left untouch
   {
     RawDb raw(path);
     raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
-    raw.exec("PRAGMA user_version = 4");
+    raw.exec("PRAGMA user_version = 5");
   }
+  static_assert(ff::store::kSchemaVersion == 4, "a newer version is 5 here; update this test with the schema");
   CHECK_THROWS_AS(ff::store::open_results_store(path), ff::Error);
   CHECK_THROWS_WITH(ff::store::open_results_store(path),
-                    Contains(path) && Contains("schema version 4 is newer than this FaceForge supports (3)"));
+                    Contains(path) && Contains("schema version 5 is newer than this FaceForge supports (4)"));
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "4");
+  CHECK(raw.text("PRAGMA user_version") == "5");
   CHECK(raw.text("PRAGMA journal_mode") == "delete");
 }
 
@@ -307,9 +310,15 @@ TEST_CASE("a run's data sources are stored, replaced as a whole, and survive a v
   CHECK(rows[1].share_achieved == 0.3);
   CHECK(store->data_sources(id + 1).empty());
   CHECK_THROWS_WITH(store->set_data_sources(999, {real}), Contains("the referenced run does not exist"));
+  // Version 4's columns and tables exist on the upgraded store; the old run reads world size 1.
+  CHECK(store->get_run("old")->info.world_size == 1);
+  CHECK(store->get_run("old")->heartbeat_at.empty());
+  store->add_training_metrics(1, 5, {{"loss", 2.5}});
+  CHECK(store->training_metrics(1).size() == 1);
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "3");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT count(*) FROM fairness") == "0");
+  CHECK(raw.text("PRAGMA user_version") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
 }
 
 TEST_CASE("an evaluation keeps its protocol, conventions and per-group values, all or nothing", "[store]") {
@@ -339,4 +348,124 @@ TEST_CASE("an evaluation keeps its protocol, conventions and per-group values, a
   bad.values.push_back({"fdr", std::nan(""), ""});
   CHECK_THROWS_WITH(store->add_evaluation(id, bad), Contains("metric 'fdr' is nan"));
   CHECK(store->evaluations(id).size() == 3);  // nothing of the refused evaluations was written
+}
+
+TEST_CASE("version 4: hardware, world size, heartbeat, training metrics, checkpoints and the fairness/latency views",
+          "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("v4.db");
+  auto store = ff::store::open_results_store("sqlite:///" + path);  // a results.url, relative or absolute
+  auto info = sample_info("r50");
+  info.hardware = "cpu: 2 cores";
+  info.world_size = 8;
+  const auto id = store->begin_run(info);
+  auto run = *store->get_run(id);
+  CHECK(run.info.hardware == "cpu: 2 cores");
+  CHECK(run.info.world_size == 8);
+  CHECK(run.heartbeat_at == run.started_at);
+  store->add_training_metrics(id, 20, {{"loss", 3.5}, {"lr", 0.1}});
+  store->add_training_metrics(id, 10, {{"loss", 5.0}});
+  store->add_training_metrics(id, 20, {{"loss", 3.25}});  // a resumed run redoing step 20 replaces it
+  auto curves = store->training_metrics(id);
+  REQUIRE(curves.size() == 3);
+  CHECK((curves[0].step == 10 && curves[0].name == "loss" && curves[0].value == 5.0));
+  CHECK((curves[1].step == 20 && curves[1].name == "loss" && curves[1].value == 3.25));
+  CHECK((curves[2].step == 20 && curves[2].name == "lr"));
+  CHECK_THROWS_WITH(store->add_training_metrics(id, 30, {{"loss", std::nan("")}}), Contains("metric 'loss' is nan"));
+  CHECK_THROWS_WITH(store->add_training_metrics(999, 1, {{"loss", 1.0}}), Contains("the referenced run does not exist"));
+  store->add_checkpoint(id, {20, "runs/r50/checkpoints/step_20.pt", "aa11", ""});
+  store->add_checkpoint(id, {10, "runs/r50/checkpoints/step_10.pt", "bb22", ""});
+  auto checkpoints = store->checkpoints(id);
+  REQUIRE(checkpoints.size() == 2);
+  CHECK(checkpoints[0].step == 10);
+  CHECK(checkpoints[1].sha256 == "aa11");
+  CHECK(is_iso_utc(checkpoints[1].created_at));
+  ff::store::Evaluation rfw{"step_20", "rfw", "rfw", "{}", {{"fdr", 0.9, ""}, {"fmr", 0.001, "African"}}};
+  ff::store::Evaluation fruits{"step_20", "lfw", "fruits", "{}", {{"latency_ms", 42.0, "1 thread"}}};
+  store->add_evaluation(id, rfw);
+  store->add_evaluation(id, fruits);
+  RawDb raw(path);
+  CHECK(raw.text("SELECT group_name || ':' || metric FROM fairness") == "African:fmr");
+  CHECK(raw.text("SELECT threads || ':' || value FROM latency") == "1 thread:42.0");
+  CHECK(raw.text("SELECT count(*) FROM fairness") == "1");
+  // results.url spellings.
+  CHECK(ff::store::store_path_from_url("sqlite:///runs/results.db") == "runs/results.db");
+  CHECK(ff::store::store_path_from_url("sqlite:////data/results.db") == "/data/results.db");
+  CHECK(ff::store::store_path_from_url("runs/results.db") == "runs/results.db");
+  CHECK_THROWS_WITH(ff::store::store_path_from_url("postgresql://db/results"),
+                    Contains("scheme 'postgresql' is not supported"));
+}
+
+TEST_CASE("a running run whose heartbeat is older than the limit shows as failed", "[store]") {
+  ff::store::RunRow run;
+  run.status = RunStatus::running;
+  run.started_at = "2026-01-01T00:00:00.000Z";
+  run.heartbeat_at = "2026-01-01T01:00:00.500Z";
+  CHECK_FALSE(ff::store::is_stale(run, 600, "2026-01-01T01:10:00.000Z"));  // 599.5 s
+  CHECK(ff::store::is_stale(run, 600, "2026-01-01T01:10:01.000Z"));        // 600.5 s
+  run.heartbeat_at.clear();                                                 // version 3 rows: the start counts
+  CHECK(ff::store::is_stale(run, 600, "2026-01-01T00:10:01.000Z"));
+  run.status = RunStatus::finished;
+  CHECK_FALSE(ff::store::is_stale(run, 0, "2030-01-01T00:00:00.000Z"));
+  // A live run's heartbeat moves forward; a finished one's does not.
+  TempDir dir;
+  auto store = ff::store::open_results_store(dir.file("h.db"));
+  const auto id = store->begin_run(sample_info("live"));
+  const std::string first = store->get_run(id)->heartbeat_at;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  store->heartbeat(id);
+  CHECK(store->get_run(id)->heartbeat_at > first);
+  CHECK(ff::store::displayed_status(*store->get_run(id), 600) == "running");
+  store->finish_run(id, RunStatus::finished);
+  const std::string last = store->get_run(id)->heartbeat_at;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  store->heartbeat(id);
+  CHECK(store->get_run(id)->heartbeat_at == last);
+}
+
+TEST_CASE("readers on other connections see whole evaluations while a run writes", "[store]") {
+  // One writer connection adds 150 evaluations of 4 values each (one transaction each) and training
+  // metrics; two reader connections poll meanwhile. WAL lets them read without waiting, and a
+  // transaction is seen whole or not at all: every count read is a multiple of 4 and never drops.
+  TempDir dir;
+  const std::string path = dir.file("concurrent.db");
+  const auto id = ff::store::open_results_store(path)->begin_run(sample_info("busy"));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    auto store = ff::store::open_results_store(path);
+    for (int i = 0; i < 150; ++i) {
+      ff::store::Evaluation e{"step_" + std::to_string(i), "lfw", "verification", "{}", {}};
+      e.values = {{"accuracy", 0.9, ""}, {"eer", 0.1, ""}, {"auc", 0.95, ""}, {"threshold", 0.3, ""}};
+      store->add_evaluation(id, e);
+      store->add_training_metrics(id, i, {{"loss", 1.0 / (i + 1)}});
+    }
+    done = true;
+  });
+  std::atomic<int> reads{0};
+  std::atomic<bool> whole{true}, monotonic{true};
+  std::vector<std::thread> readers;
+  std::atomic<int> failures{0};
+  for (int r = 0; r < 2; ++r)
+    readers.emplace_back([&] {
+      auto store = ff::store::open_results_store(path);
+      size_t last = 0;
+      while (!done) {
+        try {
+          const size_t n = store->evaluations(id).size();
+          if (n % 4 != 0) whole = false;
+          if (n < last) monotonic = false;
+          last = n;
+          ++reads;
+        } catch (...) {
+          ++failures;
+        }
+      }
+    });
+  writer.join();
+  for (auto& t : readers) t.join();
+  CHECK(failures == 0);
+  CHECK(whole);
+  CHECK(monotonic);
+  CHECK(reads > 10);
+  CHECK(ff::store::open_results_store(path)->evaluations(id).size() == 600);
 }
