@@ -135,7 +135,7 @@ TEST_CASE("results list/show/compare/export/best on a fixture store: tables, fil
   CHECK_THAT(none.output, Contains("no run in") && Contains("has metric 'rank1' for target 'ijbc'"));
 }
 
-TEST_CASE("a training run stopped by SIGINT is marked interrupted; one killed by SIGKILL shows failed when stale",
+TEST_CASE("a training run stopped by SIGINT is marked interrupted, one killed by SIGKILL shows failed when stale",
           "[cli][store][slow]") {
   ff::test::TempDir dir("results-signals");
   ff::test::write_small_synthetic(dir / "data", 6, 4, 5);

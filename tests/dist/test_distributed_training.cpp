@@ -143,7 +143,7 @@ void write_tiny_setup(const fs::path& dir, int pairs, int epochs, double sample_
                                    "data: {{sources: [{{format: synthetic, path: {0}/data}}], workers: 1}}\n"
                                    "train: {{epochs: {1}, log_every: 1}}\noptim: {{lr: 0.1, warmup_epochs: 0.5}}\n"
                                    "loss: {{head: cosface, scale: 16, margin: 0.3, partial_fc: {{sample_rate: {2}}}}}\n"
-                                   "eval: {{flip: false, targets: [{3}]}}\n",
+                                   "eval: {{flip: none, targets: [{3}]}}\n",
                                    dir.string(), epochs, sample_rate,
                                    evaluate ? (dir / "data" / "verification.bin").string() : ""));
 }

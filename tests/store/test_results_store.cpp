@@ -431,8 +431,10 @@ TEST_CASE("readers on other connections see whole evaluations while a run writes
   const std::string path = dir.file("concurrent.db");
   const auto id = ff::store::open_results_store(path)->begin_run(sample_info("busy"));
   std::atomic<bool> done{false};
+  std::atomic<int> ready{0};  // the writer starts once both readers have their connection open
   std::thread writer([&] {
     auto store = ff::store::open_results_store(path);
+    while (ready < 2) std::this_thread::yield();
     for (int i = 0; i < 150; ++i) {
       ff::store::Evaluation e{"step_" + std::to_string(i), "lfw", "verification", "{}", {}};
       e.values = {{"accuracy", 0.9, ""}, {"eer", 0.1, ""}, {"auc", 0.95, ""}, {"threshold", 0.3, ""}};
@@ -449,6 +451,7 @@ TEST_CASE("readers on other connections see whole evaluations while a run writes
     readers.emplace_back([&] {
       auto store = ff::store::open_results_store(path);
       size_t last = 0;
+      ++ready;
       while (!done) {
         try {
           const size_t n = store->evaluations(id).size();
