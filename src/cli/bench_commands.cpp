@@ -15,6 +15,8 @@
 
 #include "src/bench/head_bench.h"
 #include "src/bench/model_bench.h"
+#include "src/bench/python_reference.h"
+#include "src/bench/train_bench.h"
 #include "src/bench/pfc_bench.h"
 #include "src/cli/commands.h"
 #include "src/dist/launcher.h"
@@ -61,6 +63,38 @@ int run_bench_model(const BenchModelArgs& args) {
                 ref.value("torch", std::string("?")).c_str(), fwd, train);
     std::printf("FaceForge / PyTorch: forward x%.2f, forward+backward x%.2f\n", r.forward_images_per_s / fwd,
                 r.train_images_per_s / train);
+  }
+  if (!args.json.empty()) {
+    JsonLines(args.json).write(j);
+  } else {
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return 0;
+}
+
+int run_bench_train(const BenchTrainArgs& args) {
+  bench::TrainBenchOptions o = args.options;
+  o.model = model_options(args.backbone, args.overrides);
+  auto r = bench::bench_train(o);
+  o.threads = r.threads;
+  nlohmann::json j = {{"bench", "train"},        {"backbone", o.model.backbone}, {"batch", o.batch},
+                      {"head", o.head},          {"sample_rate", o.sample_rate}, {"classes", o.classes},
+                      {"steps", o.steps},        {"warmup", o.warmup},           {"threads", r.threads},
+                      {"libtorch", compat::torch_version()},                      {"images_per_s", r.images_per_s},
+                      {"step_ms", r.step_ms},    {"peak_rss_mib", r.peak_rss_mib}};
+  std::printf("%s batch %d, %s, %d classes (sample rate %g), %d threads: %.1f images/s, %.0f ms/step, peak RSS %.0f MiB\n",
+              o.model.backbone.c_str(), o.batch, o.head.c_str(), o.classes, o.sample_rate, r.threads, r.images_per_s,
+              r.step_ms, r.peak_rss_mib);
+  if (!args.reference_python.empty()) {
+    std::string script = args.reference_script.empty()
+                             ? std::string(FF_SOURCE_DIR) + "/scripts/bench/reference_train.py"
+                             : args.reference_script;
+    nlohmann::json ref = bench::run_python_reference(args.reference_python, script, bench::reference_train_args(o));
+    const double py = ref.at("images_per_s").get<double>();
+    j["reference"] = ref;
+    j["ratio"] = r.images_per_s / py;
+    std::printf("PyTorch %s: %.1f images/s, peak RSS %.0f MiB\nFaceForge / PyTorch: x%.2f\n",
+                ref.value("torch", std::string("?")).c_str(), py, ref.value("peak_rss_mib", 0.0), r.images_per_s / py);
   }
   if (!args.json.empty()) {
     JsonLines(args.json).write(j);

@@ -11,6 +11,7 @@
 #include "src/bench/eval_bench.h"
 #include "src/bench/head_bench.h"
 #include "src/bench/pfc_bench.h"
+#include "src/bench/train_bench.h"
 #include "src/dist/launcher.h"
 
 namespace ff::cli {
@@ -154,6 +155,16 @@ struct ModelExportArgs {
   std::string out;
 };
 int run_model_export(const ModelExportArgs& args);
+
+struct BenchTrainArgs {
+  std::string backbone = "mbf";
+  std::vector<std::string> overrides;  // --set model.key=value
+  bench::TrainBenchOptions options;
+  std::string json;
+  std::string reference_python;  // also run scripts/bench/reference_train.py with this interpreter
+  std::string reference_script;
+};
+int run_bench_train(const BenchTrainArgs& args);
 
 struct BenchModelArgs {
   std::string backbone = "mbf";

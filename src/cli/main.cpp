@@ -243,6 +243,25 @@ int main(int argc, char** argv) {
   bench_model_cmd->add_option("--reference-script", bench_model.reference_script,
                               "PyTorch reference script (default: benchmarks/torch_reference.py in the source tree)");
   bench_model_cmd->callback([&] { exit_code = ff::cli::run_bench_model(bench_model); });
+  ff::cli::BenchTrainArgs bench_train;
+  auto* bench_train_cmd = bench_cmd->add_subcommand(
+      "train", "Training-step images/s (backbone + head + SGD) on in-memory tensors, optionally vs PyTorch");
+  bench_train_cmd->add_option("--backbone", bench_train.backbone, "Backbone name")->capture_default_str();
+  bench_train_cmd->add_option("--set", bench_train.overrides, "Override a model key: --set model.embedding_size=256");
+  bench_train_cmd->add_option("--batch", bench_train.options.batch, "Batch size")->capture_default_str();
+  bench_train_cmd->add_option("--head", bench_train.options.head, "Margin head")->capture_default_str();
+  bench_train_cmd->add_option("--sample-rate", bench_train.options.sample_rate, "Partial FC sample rate")->capture_default_str();
+  bench_train_cmd->add_option("--classes", bench_train.options.classes, "Classes of the classifier")->capture_default_str();
+  bench_train_cmd->add_option("--steps", bench_train.options.steps, "Timed steps")->capture_default_str();
+  bench_train_cmd->add_option("--warmup", bench_train.options.warmup, "Untimed steps first")->capture_default_str();
+  bench_train_cmd->add_option("--threads", bench_train.options.threads, "Threads (0 = all cores)")->capture_default_str();
+  bench_train_cmd->add_option("--seed", bench_train.options.seed, "Seed of weights and data")->capture_default_str();
+  bench_train_cmd->add_option("--json", bench_train.json, "Append the result as a JSON line to this file");
+  bench_train_cmd->add_option("--reference-python", bench_train.reference_python,
+                              "Also run the same step in PyTorch with this interpreter (e.g. /usr/bin/python3)");
+  bench_train_cmd->add_option("--reference-script", bench_train.reference_script,
+                              "Reference script (default: scripts/bench/reference_train.py in the source tree)");
+  bench_train_cmd->callback([&] { exit_code = ff::cli::run_bench_train(bench_train); });
   ff::cli::BenchHeadsArgs bench_heads;
   auto* bench_heads_cmd = bench_cmd->add_subcommand("heads", "Steps/s of every loss head relative to softmax");
   bench_heads_cmd->add_option("--classes", bench_heads.options.classes, "Classes")->capture_default_str();

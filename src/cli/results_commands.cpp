@@ -182,8 +182,10 @@ int run_results_show(const ResultsArgs& args) {
   if (!checkpoints.empty()) {
     std::printf("\ncheckpoints:\n");
     std::vector<std::vector<std::string>> t;
-    for (const auto& c : checkpoints) t.push_back({std::to_string(c.step), c.sha256.substr(0, 16), c.path});
-    std::printf("%s", format_table({"step", "sha256", "path"}, t).c_str());
+    // train.keep_checkpoints removes old files; their rows stay as the run's history.
+    for (const auto& c : checkpoints)
+      t.push_back({std::to_string(c.step), c.sha256.substr(0, 16), fs::exists(c.path) ? "yes" : "removed", c.path});
+    std::printf("%s", format_table({"step", "sha256", "on disk", "path"}, t).c_str());
   }
   if (!curves.empty()) {
     std::optional<double> loss;

@@ -163,6 +163,35 @@ Schema& Schema::add(std::string key, std::vector<std::string>& field, std::strin
   return *this;
 }
 
+Schema& Schema::add(std::string key, std::vector<double>& field, std::string doc, Bounds bounds) {
+  Entry& e = push(std::move(key), "list of floats", std::move(doc));
+  std::vector<std::string> texts;
+  for (double v : field) texts.push_back(number_text(v));
+  e.default_text = "[" + join(texts, ", ") + "]";
+  std::string k = e.key;
+  e.assign = [k, &field, bounds](const Value& v) {
+    if (v.kind == Value::Kind::Null) {
+      field.clear();
+      return;
+    }
+    if (v.kind != Value::Kind::Sequence) type_error(k, v, "a list of numbers");
+    std::vector<double> out;
+    for (const auto& item : v.items) {
+      if (item.kind != Value::Kind::Scalar || item.quoted || item.scalar.empty()) type_error(k, item, "a number as list item");
+      char* end = nullptr;
+      errno = 0;
+      const double parsed = std::strtod(item.scalar.c_str(), &end);
+      if (end != item.scalar.c_str() + item.scalar.size() || errno == ERANGE || !std::isfinite(parsed))
+        type_error(k, item, "a number as list item");
+      check_bounds(k, item, parsed, bounds);
+      out.push_back(parsed);
+    }
+    field = std::move(out);
+  };
+  e.current = [&field] { return nlohmann::json(field); };
+  return *this;
+}
+
 const Entry* Schema::find(const std::string& key) const {
   for (const auto& e : entries_)
     if (e.key == key) return &e;

@@ -58,6 +58,8 @@ class Schema {
   Schema& add(std::string key, bool& field, std::string doc);
   Schema& add(std::string key, std::string& field, std::string doc, std::vector<std::string> choices = {});
   Schema& add(std::string key, std::vector<std::string>& field, std::string doc);
+  // A list of numbers, each checked against `bounds` ([8, 16, 20]; [] or null clears it).
+  Schema& add(std::string key, std::vector<double>& field, std::string doc, Bounds bounds = Bounds::any());
   // A list of mappings, each element an options struct whose keys `bind(schema, element)` registers
   // (relative names: "format", "share"). YAML gives the whole list; "--set key[i].field=v" edits one.
   template <class T>

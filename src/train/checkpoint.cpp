@@ -1,6 +1,7 @@
 // Checkpoint archives (torch::serialize) and run-folder resolution.
 #include "src/train/checkpoint.h"
 
+#include <algorithm>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,39 @@ namespace fs = std::filesystem;
 fs::path classifier_shard_path(const fs::path& checkpoint, int rank, int world) {
   return checkpoint.parent_path() /
          fmt::format("{}.classifier-{}-of-{}.pt", checkpoint.stem().string(), rank, world);
+}
+
+std::vector<int64_t> prune_checkpoints(const fs::path& dir, int keep, int rank, int world) {
+  if (keep < 1) fail("keep_checkpoints must be >= 1 to prune, got {}", keep);
+  static const std::regex main_file(R"(step_(\d+)\.pt)");
+  static const std::regex shard_file(R"(step_(\d+)\.classifier-(\d+)-of-\d+\.pt)");
+  std::vector<int64_t> steps;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, main_file)) steps.push_back(std::stoll(m[1]));
+  }
+  std::sort(steps.begin(), steps.end());
+  if (steps.size() <= static_cast<size_t>(keep)) return {};
+  std::vector<int64_t> removed(steps.begin(), steps.end() - keep);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    bool mine = false;
+    int64_t step = -1;
+    if (std::regex_match(name, m, shard_file)) {
+      step = std::stoll(m[1]);
+      // Rank 0 also takes shards of ranks this world does not have (written before a resume on fewer ranks).
+      const int owner = std::stoi(m[2]);
+      mine = owner == rank || (rank == 0 && owner >= world);
+    } else if (std::regex_match(name, m, main_file)) {
+      step = std::stoll(m[1]);
+      mine = rank == 0;
+    }
+    if (mine && std::binary_search(removed.begin(), removed.end(), step)) fs::remove(entry.path(), ec);
+  }
+  return removed;
 }
 
 void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, const Objective& objective,

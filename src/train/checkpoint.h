@@ -42,6 +42,12 @@ CheckpointCounters load_checkpoint(const std::filesystem::path& path, torch::nn:
 // The shard file of rank `rank` of `world` beside a checkpoint's main file.
 std::filesystem::path classifier_shard_path(const std::filesystem::path& checkpoint, int rank, int world);
 
+// Keeps the `keep` newest step_<N>.pt of `dir`: rank 0 removes the older main files, every rank
+// removes its own classifier shards of those steps, and rank 0 also the shards of ranks >= `world`
+// (left by a run resumed on fewer ranks). Returns the steps removed. Files that are not
+// step_<N>.pt or its shards are never touched.
+std::vector<int64_t> prune_checkpoints(const std::filesystem::path& dir, int keep, int rank, int world);
+
 // A checkpoint holding only backbone weights (step 0), e.g. imported from PyTorch; evaluation and
 // export read it like any other.
 void save_backbone_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone);

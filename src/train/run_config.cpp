@@ -27,6 +27,8 @@ config::Schema make_schema(RunConfig& c) {
         Bounds::closed(1, 1 << 16));
   s.add("train.checkpoint_every", c.train.checkpoint_every,
         "steps between checkpoints besides each epoch's end (0 = epochs only)", Bounds::at_least(0));
+  s.add("train.keep_checkpoints", c.train.keep_checkpoints,
+        "keep only the newest N checkpoints (and their classifier shards); 0 = keep all", Bounds::at_least(0));
   s.add("train.resume", c.train.resume,
         "run folder or checkpoint to continue (its newest checkpoint; any world size); '' = new run");
   eval::bind_schema(s, c.eval);

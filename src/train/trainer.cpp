@@ -29,6 +29,7 @@
 #include "src/train/checkpoint.h"
 #include "src/train/lr_schedule.h"
 #include "src/train/objective.h"
+#include "src/train/param_groups.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 #include "src/util/host.h"
@@ -208,7 +209,17 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   const int64_t run_steps = config.train.max_steps > 0 ? std::min<int64_t>(config.train.max_steps, total_steps) : total_steps;
   const auto warmup_steps = std::min<int64_t>(
       total_steps, static_cast<int64_t>(std::llround(config.optim.warmup_epochs * static_cast<double>(steps_per_epoch))));
-  WarmupPolynomial schedule(config.optim.lr, warmup_steps, total_steps, config.optim.power);
+  LrScheduleOptions schedule_options;
+  schedule_options.kind = config.optim.schedule;
+  schedule_options.base_lr = config.optim.lr;
+  schedule_options.warmup_steps = warmup_steps;
+  schedule_options.total_steps = total_steps;
+  schedule_options.power = config.optim.power;
+  schedule_options.min_lr = config.optim.min_lr;
+  schedule_options.gamma = config.optim.gamma;
+  for (double epochs : config.optim.milestones)
+    schedule_options.milestones.push_back(std::llround(epochs * static_cast<double>(steps_per_epoch)));
+  const LrSchedule schedule(schedule_options);
 
   auto backbone = backbones::make_backbone(config.model);
   if (!config.model.init_from.empty()) load_initial_weights(config.model.init_from, *backbone);
@@ -223,11 +234,16 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                                             static_cast<uint64_t>(config.seed));
   }
   // The classifiers' centres are not here: Objective::update_classifiers() steps them.
-  std::vector<at::Tensor> parameters = backbone->parameters();
-  for (auto& p : objective->parameters()) parameters.push_back(p);
-  torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(config.optim.lr)
-                                              .momentum(config.optim.momentum)
-                                              .weight_decay(config.optim.weight_decay));
+  const ParameterGroups groups =
+      split_parameters(backbone->parameters(), objective->parameters(), config.optim.no_decay_bn_bias);
+  std::vector<at::Tensor> parameters = groups.all();
+  std::vector<at::Tensor> clipped = groups.backbone_decay;
+  clipped.insert(clipped.end(), groups.backbone_no_decay.begin(), groups.backbone_no_decay.end());
+  if (config.optim.clip_head) clipped.insert(clipped.end(), groups.head.begin(), groups.head.end());
+  std::vector<double> lr_scales;
+  auto optimizer_owner = make_sgd(groups, config.optim, lr_scales);
+  torch::optim::SGD& optimizer = *optimizer_owner;
+  const double head_decay = config.optim.head_weight_decay < 0 ? config.optim.weight_decay : config.optim.head_weight_decay;
   {
     // Every rank starts from rank 0's backbone (initialisation draws are not shared otherwise).
     std::vector<at::Tensor> state = backbone->parameters();
@@ -351,6 +367,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     objective->train();
     auto window_start = clock::now();
     auto last_heartbeat = clock::now();
+    double grad_norm = 0;  // the last step's, when optim.clip_grad_norm is set
     int64_t window_images = 0;
     double loss_sum = 0;
     int64_t loss_count = 0;
@@ -360,6 +377,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                       {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world);
       write_log({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
       if (store) store->add_checkpoint(result.run_id, {step, result.checkpoint.string(), sha256_file(result.checkpoint), ""});
+      if (config.train.keep_checkpoints > 0)
+        prune_checkpoints(result.run_dir / "checkpoints", config.train.keep_checkpoints, world->rank(), ranks);
     };
     // Evaluates the current weights on eval.targets (rank 0 only; the other ranks wait in their next
     // collective, so a long evaluation needs dist.timeout_seconds to match). Every value goes to the
@@ -397,8 +416,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       objective->on_epoch(epoch);
       while (step < run_steps && !stop && batch_in_epoch < steps_per_epoch) {
         double lr = schedule.lr(step);
-        for (auto& group : optimizer.param_groups())
-          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+        set_learning_rate(optimizer, lr, lr_scales);
         optimizer.zero_grad();
         objective->on_step(step);
         double step_loss = 0;
@@ -414,8 +432,10 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           step_loss += loss.item<double>() / accumulate;
         }
         dist::average_gradients(*world, parameters, config.dist.bucket_mb);
+        // After averaging, so every rank clips the same gradient by the same factor.
+        if (config.optim.clip_grad_norm > 0) grad_norm = clip_gradients(clipped, config.optim.clip_grad_norm);
         optimizer.step();
-        objective->update_classifiers(lr, config.optim.momentum, config.optim.weight_decay);
+        objective->update_classifiers(lr * config.optim.head_lr_scale, config.optim.momentum, head_decay);
         // One small all-reduce per step: the mean loss over ranks and whether any rank was asked to stop.
         at::Tensor agreed = at::tensor({step_loss, g_stop_requested ? 1.0 : 0.0}, at::kDouble);
         world->all_reduce(agreed);
@@ -439,6 +459,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           std::string extra;
           nlohmann::json record = {{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
                                    {"images_per_second", images_per_second}, {"eta_seconds", eta}};
+          if (config.optim.clip_grad_norm > 0) record["grad_norm"] = grad_norm;  // before clipping
           for (const auto& [name, value] : objective->log_values()) {
             extra += fmt::format(" {} {:.3f}", name, value);
             record[name] = value;

@@ -1,4 +1,4 @@
-// Every config shipped in configs/ loads and validates: run configs through the whole schema,
+// Every config shipped in configs/ loads and validates: run configs (configs/, configs/recipes/) through the whole schema,
 // evaluation suites (configs/eval/) through the eval.* keys that `faceforge eval --suite` reads.
 #include <catch2/catch.hpp>
 
@@ -15,12 +15,21 @@ namespace fs = std::filesystem;
 TEST_CASE("shipped configs: run configs and evaluation suites load and validate", "[config]") {
   ff::backbones::register_builtin_backbones();
   int runs = 0, suites = 0;
-  for (const auto& entry : fs::directory_iterator(ff::test::source_dir() / "configs")) {
-    if (entry.path().extension() != ".yaml") continue;
-    INFO(entry.path());
-    CHECK_NOTHROW(ff::train::load_run_config(entry.path().string(), {}));
-    ++runs;
-  }
+  int recipes = 0;
+  for (const auto& folder : {fs::path("configs"), fs::path("configs") / "recipes"})
+    for (const auto& entry : fs::directory_iterator(ff::test::source_dir() / folder)) {
+      if (entry.path().extension() != ".yaml") continue;
+      INFO(entry.path());
+      ff::train::RunConfig config;
+      CHECK_NOTHROW(config = ff::train::load_run_config(entry.path().string(), {}));
+      ++runs;
+      if (folder.filename() != "recipes") continue;
+      ++recipes;
+      // Recipes name their data and the schedule they mirror; nothing is left to a default by accident.
+      CHECK(config.data.sources.size() == 1);
+      CHECK(config.data.sources[0].format == "recordio");
+      CHECK(config.name == entry.path().stem().string());
+    }
   for (const auto& entry : fs::directory_iterator(ff::test::source_dir() / "configs" / "eval")) {
     INFO(entry.path());
     REQUIRE(entry.path().extension() == ".yaml");
@@ -38,6 +47,7 @@ TEST_CASE("shipped configs: run configs and evaluation suites load and validate"
     }
     ++suites;
   }
-  CHECK(runs >= 2);
+  CHECK(runs >= 5);
+  CHECK(recipes >= 3);
   CHECK(suites >= 5);
 }

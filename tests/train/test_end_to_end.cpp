@@ -2,7 +2,9 @@
 // store, through the library and through the CLI.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -187,4 +189,40 @@ TEST_CASE("eval.every evaluates during training under each step's checkpoint, an
     }
   }
   CHECK(eval_steps == std::vector<int64_t>{1, 2, 3});
+}
+
+TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias and train.keep_checkpoints", "[train][slow]") {
+  ff::backbones::register_builtin_backbones();
+  ff::test::TempDir dir("e2e-recipe");
+  make_tiny_dataset(dir / "data");
+  ff::test::write_text(dir / "tiny.yaml", tiny_config(dir.path()));
+  // 3 steps per epoch x 2 epochs = 6 scheduled steps, warmup round(0.5 x 3) = 2; stop after 4.
+  auto config = ff::train::load_run_config(
+      (dir / "tiny.yaml").string(),
+      {"optim.schedule=cosine", "optim.min_lr=0.01", "optim.clip_grad_norm=1", "optim.no_decay_bn_bias=true",
+       "train.checkpoint_every=1", "train.keep_checkpoints=2", "eval.targets=[]"});
+  auto result = ff::train::train(config, "test");
+  REQUIRE(result.steps == 4);
+  std::ifstream log(result.run_dir / "train.jsonl");
+  std::vector<double> lrs;
+  std::string line;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] != "step") continue;
+    lrs.push_back(j["lr"].get<double>());
+    CHECK(j["grad_norm"].get<double>() > 0);  // the norm before clipping is logged
+  }
+  // Steps 0..3 (logged as 1..4): warmup 0.05/2, 0.05; then p = 0 and 1/4 of the 4 decay steps.
+  REQUIRE(lrs.size() == 4);
+  CHECK(lrs[0] == Approx(0.025));
+  CHECK(lrs[1] == Approx(0.05));
+  CHECK(lrs[2] == Approx(0.05));
+  CHECK(lrs[3] == Approx(0.01 + 0.04 * (1 + std::cos(M_PI / 4)) / 2));
+  std::set<std::string> kept;
+  for (const auto& entry : fs::directory_iterator(result.run_dir / "checkpoints"))
+    if (entry.path().filename().string().find(".classifier-") == std::string::npos) kept.insert(entry.path().filename().string());
+  CHECK(kept == std::set<std::string>{"step_3.pt", "step_4.pt"});
+  // The store still lists every checkpoint written, oldest first.
+  auto store = ff::store::open_results_store(result.results_db.string());
+  CHECK(store->checkpoints(result.run_id).size() == 4);
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""The training step of `faceforge bench train`, in Python PyTorch: the reference it is compared with.
+
+Same backbone architecture (tests/python/reference_backbones.py), same margin head (ArcFace
+s=64 m=0.5 with insightface's linear fallback, or CosFace s=64 m=0.5), a full classifier of
+`--classes` centres N(0, 0.01), SGD lr 0.1 momentum 0.9 weight decay 5e-4 on backbone and centres,
+one fixed in-memory batch of random 112x112 images (arcface_torch's synthetic dataset). Prints one
+JSON line: {"images_per_s", "step_ms", "peak_rss_mib", "torch", ...}.
+
+Usage: scripts/bench/reference_train.py --backbone mbf --batch 64 --steps 10 --warmup 2 --threads 2
+"""
+
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "python"))
+import reference_backbones  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="PyTorch training-step throughput (reference for bench train).")
+    parser.add_argument("--backbone", required=True, choices=reference_backbones.NAMES)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--classes", type=int, default=10000)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--head", default="arcface", choices=["arcface", "cosface"])
+    parser.add_argument("--sample-rate", type=float, default=1.0)
+    args = parser.parse_args()
+    if args.sample_rate != 1.0:
+        parser.error("the reference has a full classifier only: --sample-rate must be 1")
+    if args.batch < 2 or args.steps < 1 or args.warmup < 0:
+        parser.error("--batch >= 2, --steps >= 1 and --warmup >= 0 are needed")
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model = reference_backbones.build(args.backbone)
+    model.train()
+    with torch.no_grad():
+        dim = model(torch.randn(2, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE)).shape[1]
+    weight = torch.nn.Parameter(torch.empty(args.classes, dim).normal_(0, 0.01))
+    optimizer = torch.optim.SGD(list(model.parameters()) + [weight], lr=0.1, momentum=0.9, weight_decay=5e-4)
+    images = torch.randn(args.batch, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE)
+    labels = torch.randint(args.classes, (args.batch,))
+    s, m = 64.0, 0.5
+    cos_m, sin_m, threshold, fallback = math.cos(m), math.sin(m), math.cos(math.pi - m), m * math.sin(math.pi - m)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        cosine = F.linear(F.normalize(model(images)), F.normalize(weight))
+        cos_y = cosine.gather(1, labels[:, None]).clamp(-1, 1)
+        if args.head == "arcface":
+            sin_y = (1 - cos_y * cos_y).clamp_min(0).sqrt()
+            target = torch.where(cos_y > threshold, cos_y * cos_m - sin_y * sin_m, cos_y - fallback)
+        else:
+            target = cos_y - m
+        logits = cosine.scatter(1, labels[:, None], target) * s
+        F.cross_entropy(logits, labels).backward()
+        optimizer.step()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"backbone": args.backbone, "batch": args.batch, "classes": args.classes, "head": args.head,
+                      "threads": args.threads, "steps": args.steps, "images_per_s": args.batch * args.steps / seconds,
+                      "step_ms": 1000 * seconds / args.steps,
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                      "torch": torch.__version__}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+// The optimizer's parameter groups (backbone with and without weight decay, head) with their
+// learning-rate scales, and gradient clipping by global norm.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <torch/optim/sgd.h>
+
+#include "src/train/optim_options.h"
+
+namespace ff::train {
+
+struct ParameterGroups {
+  std::vector<at::Tensor> backbone_decay;     // weights with weight decay
+  std::vector<at::Tensor> backbone_no_decay;  // 1-D parameters when optim.no_decay_bn_bias (BN, PReLU, biases)
+  std::vector<at::Tensor> head;               // the objective's dense parameters (centres step themselves)
+  std::vector<at::Tensor> all() const;
+};
+
+// Splits `backbone` (its parameters in registration order) and `head`.
+ParameterGroups split_parameters(const std::vector<at::Tensor>& backbone, const std::vector<at::Tensor>& head,
+                                 bool no_decay_bn_bias);
+
+// SGD over the non-empty groups: backbone (optim.weight_decay), backbone without decay (0), head
+// (optim.head_weight_decay, or weight_decay when < 0), all with optim.momentum. `lr_scales` gets one
+// entry per group of the optimizer: 1, 1, optim.head_lr_scale.
+std::unique_ptr<torch::optim::SGD> make_sgd(const ParameterGroups& groups, const OptimOptions& options,
+                                            std::vector<double>& lr_scales);
+
+// Sets each group's lr to lr x its scale.
+void set_learning_rate(torch::optim::SGD& optimizer, double lr, const std::vector<double>& lr_scales);
+
+// Scales the gradients of `parameters` so that their global L2 norm is at most max_norm (when it
+// exceeds it); returns the norm before clipping. Parameters without a gradient are skipped.
+double clip_gradients(const std::vector<at::Tensor>& parameters, double max_norm);
+
+}  // namespace ff::train
