@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -138,7 +139,7 @@ struct Context {
 // Verification over pairs of feature rows, in the list's fold order, plus the groups file when set.
 void verify_pairs(Context& c, const at::Tensor& features, const std::vector<int64_t>& first,
                   const std::vector<int64_t>& second, const std::vector<bool>& genuine, const std::vector<int>& fold,
-                  const std::unordered_map<std::string, int64_t>& image_index, bool aligned) {
+                  const std::function<std::unordered_map<std::string, int64_t>()>& image_index, bool aligned) {
   std::vector<float> raw = pair_cosines(features, first, second);
   std::vector<size_t> order = fold_order(fold, c.conventions.folds, c.target.path.string());
   std::vector<float> scores(raw.size());
@@ -152,7 +153,7 @@ void verify_pairs(Context& c, const at::Tensor& features, const std::vector<int6
   conventions.update(to_json(c.conventions));
   std::vector<std::string> notes;
   if (std::string file = lookup_named(c.options.groups, c.target.name, "eval.groups"); !file.empty()) {
-    ImageGroups g = read_image_groups(file, image_index);
+    ImageGroups g = read_image_groups(file, image_index());
     std::vector<int> pair_group(order.size());
     for (size_t i = 0; i < order.size(); ++i) {
       int a = g.of_image[first[order[i]]], b = g.of_image[second[order[i]]];
@@ -188,12 +189,16 @@ void evaluate_bin(Context& c, const datasets::VerificationPack& pack, ImageSet& 
   at::Tensor features = c.source.features(c.target.name, images);
   std::vector<int64_t> first(n), second(n);
   std::vector<int> fold(n);
-  std::unordered_map<std::string, int64_t> image_index;
   for (int64_t i = 0; i < n; ++i) {
     first[i] = 2 * i;
     second[i] = 2 * i + 1;
   }
-  for (int64_t i = 0; i < 2 * n; ++i) image_index.emplace(std::to_string(i), i);
+  // eval.groups names a pack's images by their 0-based index.
+  auto image_index = [n] {
+    std::unordered_map<std::string, int64_t> index;
+    for (int64_t i = 0; i < 2 * n; ++i) index.emplace(std::to_string(i), i);
+    return index;
+  };
   // A pack's pairs are in fold order already: fold f is the f-th contiguous KFold block.
   const int k = c.conventions.folds;
   for (int64_t f = 0, start = 0; f < k; ++f) {
@@ -269,8 +274,11 @@ void evaluate_pair_list(Context& c, const datasets::PairList& list, ImageSet& im
     c.add("rfw", conventions, std::move(values), gv.notes);
     return;
   }
-  std::unordered_map<std::string, int64_t> image_index;
-  for (size_t i = 0; i < list.images.size(); ++i) image_index.emplace(list.images[i], static_cast<int64_t>(i));
+  auto image_index = [&list] {
+    std::unordered_map<std::string, int64_t> index;
+    for (size_t i = 0; i < list.images.size(); ++i) index.emplace(list.images[i], static_cast<int64_t>(i));
+    return index;
+  };
   verify_pairs(c, features, first, second, genuine, fold, image_index, aligned);
 }
 

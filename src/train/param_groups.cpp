@@ -24,9 +24,10 @@ ParameterGroups split_parameters(const std::vector<at::Tensor>& backbone, const 
   return g;
 }
 
+double head_weight_decay(const OptimOptions& o) { return o.head_weight_decay < 0 ? o.weight_decay : o.head_weight_decay; }
+
 std::unique_ptr<torch::optim::SGD> make_sgd(const ParameterGroups& groups, const OptimOptions& o,
                                             std::vector<double>& lr_scales) {
-  const double head_decay = o.head_weight_decay < 0 ? o.weight_decay : o.head_weight_decay;
   std::vector<torch::optim::OptimizerParamGroup> param_groups;
   lr_scales.clear();
   auto add = [&](const std::vector<at::Tensor>& params, double decay, double scale) {
@@ -37,7 +38,7 @@ std::unique_ptr<torch::optim::SGD> make_sgd(const ParameterGroups& groups, const
   };
   add(groups.backbone_decay, o.weight_decay, 1.0);
   add(groups.backbone_no_decay, 0.0, 1.0);
-  add(groups.head, head_decay, o.head_lr_scale);
+  add(groups.head, head_weight_decay(o), o.head_lr_scale);
   if (param_groups.empty()) fail("the optimizer has no parameters to train");
   return std::make_unique<torch::optim::SGD>(std::move(param_groups), torch::optim::SGDOptions(o.lr));
 }

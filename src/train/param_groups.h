@@ -22,6 +22,9 @@ struct ParameterGroups {
 ParameterGroups split_parameters(const std::vector<at::Tensor>& backbone, const std::vector<at::Tensor>& head,
                                  bool no_decay_bn_bias);
 
+// The head's weight decay: optim.head_weight_decay, or optim.weight_decay when that is < 0.
+double head_weight_decay(const OptimOptions& options);
+
 // SGD over the non-empty groups: backbone (optim.weight_decay), backbone without decay (0), head
 // (optim.head_weight_decay, or weight_decay when < 0), all with optim.momentum. `lr_scales` gets one
 // entry per group of the optimizer: 1, 1, optim.head_lr_scale.

@@ -243,7 +243,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   std::vector<double> lr_scales;
   auto optimizer_owner = make_sgd(groups, config.optim, lr_scales);
   torch::optim::SGD& optimizer = *optimizer_owner;
-  const double head_decay = config.optim.head_weight_decay < 0 ? config.optim.weight_decay : config.optim.head_weight_decay;
+  const double head_decay = head_weight_decay(config.optim);
   {
     // Every rank starts from rank 0's backbone (initialisation draws are not shared otherwise).
     std::vector<at::Tensor> state = backbone->parameters();
