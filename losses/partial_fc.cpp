@@ -229,32 +229,85 @@ RowGrad sum_by_row(const std::vector<RowGrad>& parts, const at::Tensor& full) {
 
 }  // namespace
 
-void PartialFC::update(double lr, double momentum, double weight_decay) {
+namespace {
+
+// SGD with momentum on rows `rows` of w (undefined: all rows); g holds those rows' gradients.
+void sgd_step(at::Tensor& w, at::Tensor& m, const RowGrad& rg, const CentreStep& c, bool sparse) {
+  const at::Tensor& g = rg.grad;
+  if (!rg.rows.defined()) {  // every row took part
+    m.mul_(c.momentum).add_(g).add_(w, c.weight_decay);
+    w.sub_(m, c.lr);
+  } else if (sparse) {
+    at::Tensor w_rows = rg.values.defined() ? rg.values : w.index_select(0, rg.rows);
+    at::Tensor m_rows = m.index_select(0, rg.rows).mul_(c.momentum).add_(g).add_(w_rows, c.weight_decay);
+    m.index_copy_(0, rg.rows, m_rows);
+    w.index_copy_(0, rg.rows, w_rows.sub_(m_rows, c.lr));
+  } else {
+    m.mul_(c.momentum).add_(w, c.weight_decay).index_add_(0, rg.rows, g);
+    w.sub_(m, c.lr);
+  }
+}
+
+// AdamW in place on whole tensors: w, moments m and v, per-row step counts t (double, [rows]).
+void adamw_rows(at::Tensor& w, at::Tensor& m, at::Tensor& v, at::Tensor& t, const at::Tensor& g, const CentreStep& c) {
+  t.add_(1);
+  w.mul_(1 - c.lr * c.weight_decay);
+  m.mul_(c.beta1).add_(g, 1 - c.beta1);
+  v.mul_(c.beta2).addcmul_(g, g, 1 - c.beta2);
+  std::vector<int64_t> shape(static_cast<size_t>(w.dim()), 1);
+  shape[0] = t.size(0);
+  const at::Tensor correction1 = (1 - at::pow(c.beta1, t)).view(shape);
+  const at::Tensor correction2 = (1 - at::pow(c.beta2, t)).sqrt().view(shape);
+  const at::Tensor denominator = (v.sqrt() / correction2.to(v.scalar_type())).add_(c.eps);
+  w.addcdiv_(m, denominator.mul_(correction1.to(v.scalar_type())), -c.lr);
+}
+
+void adamw_step(at::Tensor& w, at::Tensor& m, at::Tensor& v, at::Tensor& t, const RowGrad& rg, const CentreStep& c,
+                bool sparse) {
+  if (!v.defined()) {
+    v = at::zeros_like(w);
+    t = at::zeros({w.size(0)}, w.options().dtype(at::kDouble));
+  }
+  if (!rg.rows.defined()) return adamw_rows(w, m, v, t, rg.grad, c);
+  if (!sparse) return adamw_rows(w, m, v, t, at::zeros_like(w).index_add_(0, rg.rows, rg.grad), c);
+  at::Tensor w_rows = rg.values.defined() ? rg.values.clone() : w.index_select(0, rg.rows);
+  at::Tensor m_rows = m.index_select(0, rg.rows), v_rows = v.index_select(0, rg.rows), t_rows = t.index_select(0, rg.rows);
+  adamw_rows(w_rows, m_rows, v_rows, t_rows, rg.grad, c);
+  w.index_copy_(0, rg.rows, w_rows);
+  m.index_copy_(0, rg.rows, m_rows);
+  v.index_copy_(0, rg.rows, v_rows);
+  t.index_copy_(0, rg.rows, t_rows);
+}
+
+at::Tensor grad_of(const at::Tensor& leaf) { return leaf.grad().defined() ? leaf.grad() : at::zeros_like(leaf); }
+
+}  // namespace
+
+std::vector<at::Tensor> PartialFC::pending_gradients() const {
+  std::vector<at::Tensor> out;
+  for (const auto& p : pending_) {
+    if (p.weight.grad().defined()) out.push_back(p.weight.grad());
+    if (p.bias.defined() && p.bias.grad().defined()) out.push_back(p.bias.grad());
+  }
+  return out;
+}
+
+void PartialFC::update(const CentreStep& c) {
   torch::NoGradGuard no_grad;
   if (pending_.empty()) return;
-  auto step = [&](at::Tensor& w, at::Tensor& m, const RowGrad& rg) {
-    const at::Tensor& g = rg.grad;
-    if (!rg.rows.defined()) {  // every row took part
-      m.mul_(momentum).add_(g).add_(w, weight_decay);
-      w.sub_(m, lr);
-    } else if (options_.sparse_update) {
-      at::Tensor w_rows = rg.values.defined() ? rg.values : w.index_select(0, rg.rows);
-      at::Tensor m_rows = m.index_select(0, rg.rows).mul_(momentum).add_(g).add_(w_rows, weight_decay);
-      m.index_copy_(0, rg.rows, m_rows);
-      w.index_copy_(0, rg.rows, w_rows.sub_(m_rows, lr));
-    } else {
-      m.mul_(momentum).add_(w, weight_decay).index_add_(0, rg.rows, g);
-      w.sub_(m, lr);
-    }
-  };
-  auto grad_of = [](const at::Tensor& leaf) { return leaf.grad().defined() ? leaf.grad() : at::zeros_like(leaf); };
   std::vector<RowGrad> weights, biases;
   for (const auto& p : pending_) {
     weights.push_back({centre_rows(p.classes), grad_of(p.weight), p.weight.detach()});
     if (p.bias.defined()) biases.push_back({p.classes, grad_of(p.bias), p.bias.detach()});
   }
-  step(weight, weight_momentum, sum_by_row(weights, weight));
-  if (!biases.empty()) step(bias, bias_momentum, sum_by_row(biases, bias));
+  const bool sparse = options_.sparse_update;
+  if (c.rule == CentreStep::Rule::adamw) {
+    adamw_step(weight, weight_momentum, weight_second, weight_steps, sum_by_row(weights, weight), c, sparse);
+    if (!biases.empty()) adamw_step(bias, bias_momentum, bias_second, bias_steps, sum_by_row(biases, bias), c, sparse);
+  } else {
+    sgd_step(weight, weight_momentum, sum_by_row(weights, weight), c, sparse);
+    if (!biases.empty()) sgd_step(bias, bias_momentum, sum_by_row(biases, bias), c, sparse);
+  }
   pending_.clear();
 }
 
@@ -272,6 +325,14 @@ void PartialFC::save_shard(torch::serialize::OutputArchive& archive) const {
   if (bias.defined()) {
     archive.write("bias", bias);
     archive.write("bias_momentum", bias_momentum);
+  }
+  if (weight_second.defined()) {
+    archive.write("weight_second", weight_second);
+    archive.write("weight_steps", weight_steps);
+  }
+  if (bias_second.defined()) {
+    archive.write("bias_second", bias_second);
+    archive.write("bias_steps", bias_steps);
   }
   if (wins_.defined()) {
     archive.write("subcenter_wins", wins_);
@@ -316,6 +377,23 @@ void PartialFC::load_shards(std::vector<torch::serialize::InputArchive>& shards)
     if (bias.defined()) {
       copy_rows("bias", bias, 1);
       copy_rows("bias_momentum", bias_momentum, 1);
+    }
+    // AdamW moments: present when the run that wrote the shard used AdamW (an SGD checkpoint
+    // continued with AdamW starts them at zero).
+    auto copy_optional = [&](const char* key, at::Tensor& into, const at::Tensor& like, at::ScalarType type,
+                             int64_t per_class) {
+      at::Tensor from;
+      if (!a.try_read(key, from)) return;
+      if (!into.defined()) into = at::zeros(type == at::kDouble ? at::IntArrayRef{like.size(0)} : like.sizes(),
+                                            like.options().dtype(type));
+      into.narrow(0, (lo - range_.begin) * per_class, (hi - lo) * per_class)
+          .copy_(from.narrow(0, (lo - begin) * per_class, (hi - lo) * per_class));
+    };
+    copy_optional("weight_second", weight_second, weight, weight.scalar_type(), sub_centers_);
+    copy_optional("weight_steps", weight_steps, weight, at::kDouble, sub_centers_);
+    if (bias.defined()) {
+      copy_optional("bias_second", bias_second, bias, bias.scalar_type(), 1);
+      copy_optional("bias_steps", bias_steps, bias, at::kDouble, 1);
     }
     if (wins_.defined()) {
       copy_rows("subcenter_wins", wins_, 1);

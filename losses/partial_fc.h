@@ -5,8 +5,8 @@
 // its sampled columns, and joins a distributed softmax cross-entropy (all-reduce of row maxima and
 // of exp sums). A world of one with sample_rate 1 is the full classifier (MarginClassifier).
 //
-// Centres are not torch parameters: update() applies SGD with momentum to them after backward —
-// by default to the sampled rows only (sparse_update: unsampled centres and their momentum stay
+// Centres are not torch parameters: update() applies SGD with momentum or AdamW to them after
+// backward — by default to the sampled rows only (sparse_update: unsampled centres and their momentum stay
 // exactly as they were, as insightface's v1; v2 lets momentum and weight decay move every row,
 // which costs a pass over all C·D values each step and drifts centres no sample has seen).
 //
@@ -37,6 +37,19 @@ struct ClassRange {
 };
 ClassRange class_range(int64_t num_classes, int world, int rank);
 
+// One optimizer step of the centres, the same rule as the backbone's optimizer: SGD with momentum
+// (PyTorch's formula: m = μ m + g + λ w; w -= lr m) or AdamW (PyTorch's: w *= 1 - lr λ; first and
+// second moments; bias-corrected step). Under sparse updates each centre counts its own AdamW steps,
+// so a class first sampled at step 1000 takes a first step the size of a fresh Adam parameter's
+// rather than one inflated by 1 - β2^1000.
+struct CentreStep {
+  enum class Rule { sgd, adamw } rule = Rule::sgd;
+  double lr = 0.1;
+  double momentum = 0.9;  // sgd
+  double weight_decay = 5e-4;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
+};
+
 class PartialFC : public torch::nn::Module {
  public:
   PartialFC(std::shared_ptr<dist::World> world, int64_t num_classes, int64_t embedding_size,
@@ -47,10 +60,16 @@ class PartialFC : public torch::nn::Module {
   // global batch's scored rows, the same value on every rank; backward yields this rank's share
   // (see dist::all_gather_with_grad). In eval mode nothing is sampled.
   at::Tensor forward(const at::Tensor& embeddings, const at::Tensor& labels);
-  // SGD with momentum (PyTorch's formula: m = μ m + g + λ w; w -= lr m) on this step's centres:
-  // those of every training forward since the last update, their gradients summed (micro-batches
-  // of gradient accumulation may sample different classes).
-  void update(double lr, double momentum, double weight_decay);
+  // Steps this step's centres: those of every training forward since the last update, their
+  // gradients summed (micro-batches of gradient accumulation may sample different classes).
+  void update(const CentreStep& step);
+  void update(double lr, double momentum, double weight_decay) {  // SGD with momentum
+    update(CentreStep{CentreStep::Rule::sgd, lr, momentum, weight_decay});
+  }
+  // The gradients update() would apply (one per training forward since the last update), for loss
+  // scaling to unscale and check; discard_pending() drops them (a skipped step).
+  std::vector<at::Tensor> pending_gradients() const;
+  void discard_pending() { pending_.clear(); }
   // Sampling is drawn from (seed, step, rank): reproducible, different every step.
   void set_step(int64_t step);
   // Sub-center heads: only each class's most-won centre counts from now on (a no-op for K = 1).
@@ -72,9 +91,11 @@ class PartialFC : public torch::nn::Module {
   void load_shards(std::vector<torch::serialize::InputArchive>& shards);
 
   at::Tensor weight;           // buffer [local C·K, D]
-  at::Tensor weight_momentum;  // buffer, same shape
+  at::Tensor weight_momentum;  // buffer, same shape (AdamW: the first moment)
   at::Tensor bias;             // softmax head only: [local C]
   at::Tensor bias_momentum;
+  // AdamW only (undefined until its first step): second moments and each row's step count.
+  at::Tensor weight_second, weight_steps, bias_second, bias_steps;
 
  private:
   std::shared_ptr<dist::World> world_;

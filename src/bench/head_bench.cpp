@@ -35,7 +35,7 @@ std::vector<HeadBenchRow> bench_heads(const HeadBenchOptions& o) {
       objective.on_step(i);
       objective.forward(x, labels).backward();
       sgd.step();
-      objective.update_classifiers(0.01, 0.9, 0.0);
+      objective.update_classifiers(losses::CentreStep{losses::CentreStep::Rule::sgd, 0.01, 0.9, 0.0});
     };
     for (int i = 0; i < o.warmup; ++i) step(i);
     auto start = std::chrono::steady_clock::now();

@@ -35,7 +35,7 @@ TrainBenchResult bench_train(const TrainBenchOptions& o) {
                        losses::PartialFCOptions{o.sample_rate, true}, static_cast<uint64_t>(o.seed));
   train::OptimOptions optim;  // SGD, lr 0.1, momentum 0.9, weight decay 5e-4: arcface_torch's
   std::vector<double> scales;
-  auto sgd = train::make_sgd(train::split_parameters(net->parameters(), fc.parameters(), false), optim, scales);
+  auto sgd = train::make_optimizer(train::split_parameters(net->parameters(), fc.parameters(), false), optim, scales);
   at::Tensor images = at::randn({o.batch, 3, 112, 112});
   at::Tensor labels = at::randint(o.classes, {o.batch}, at::TensorOptions().dtype(at::kLong));
   net->train();
@@ -45,7 +45,7 @@ TrainBenchResult bench_train(const TrainBenchOptions& o) {
     fc.set_step(i);
     fc.forward(net->forward(images), labels).backward();
     sgd->step();
-    fc.update(optim.lr, optim.momentum, optim.weight_decay);
+    fc.update(train::centre_step(optim, optim.lr));
   };
   for (int i = 0; i < o.warmup; ++i) step(i);
   const auto start = std::chrono::steady_clock::now();

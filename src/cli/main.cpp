@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--set", train.overrides, "Override a config key: --set optim.lr=0.05 (repeatable)");
   train_cmd->add_option("--output", train.output, "Output root for the run folder and results.db");
   train_cmd->add_option("--resume", train.resume,
-                        "Continue a run folder (its newest checkpoint) or checkpoint, on any number of ranks");
+                        "Continue a run folder (its newest checkpoint) or checkpoint, on any number of ranks; "
+                        "'auto': the newest unfinished run of the config's name, else a new run");
   train_cmd->callback([&] { exit_code = ff::cli::run_train(train); });
 
   ff::cli::LaunchArgs launch;

@@ -147,7 +147,8 @@ int run_results_show(const ResultsArgs& args) {
                                   {"metric", e.metric}, {"group", e.group}, {"value", e.value},
                                   {"conventions", nlohmann::json::parse(e.conventions)}, {"created_at", e.created_at}});
     j["checkpoints"] = nlohmann::json::array();
-    for (const auto& c : checkpoints) j["checkpoints"].push_back({{"step", c.step}, {"path", c.path}, {"sha256", c.sha256}});
+    for (const auto& c : checkpoints)
+      j["checkpoints"].push_back({{"step", c.step}, {"path", c.path}, {"sha256", c.sha256}, {"best", c.best}});
     j["training_metrics"] = nlohmann::json::array();
     for (const auto& m : curves) j["training_metrics"].push_back({{"step", m.step}, {"name", m.name}, {"value", m.value}});
     j["data_sources"] = nlohmann::json::array();
@@ -184,8 +185,9 @@ int run_results_show(const ResultsArgs& args) {
     std::vector<std::vector<std::string>> t;
     // train.keep_checkpoints removes old files; their rows stay as the run's history.
     for (const auto& c : checkpoints)
-      t.push_back({std::to_string(c.step), c.sha256.substr(0, 16), fs::exists(c.path) ? "yes" : "removed", c.path});
-    std::printf("%s", format_table({"step", "sha256", "on disk", "path"}, t).c_str());
+      t.push_back({std::to_string(c.step), c.sha256.substr(0, 16), fs::exists(c.path) ? "yes" : "removed",
+                   c.best ? "best" : "", c.path});
+    std::printf("%s", format_table({"step", "sha256", "on disk", "", "path"}, t).c_str());
   }
   if (!curves.empty()) {
     std::optional<double> loss;

@@ -13,6 +13,8 @@ void bind_schema(config::Schema& s, EvalOptions& o) {
   s.add("eval.groups", o.groups, "\"name=FILE\": image -> group lines for a verification target's fairness view");
   s.add("eval.every", o.every, "during training, also evaluate every N optimizer steps (0 = at the end only)",
         Bounds::at_least(0));
+  s.add("eval.best", o.best,
+        "during training, TARGET/METRIC whose best value marks the best checkpoint ('' = first target's accuracy)");
   s.add("eval.batch_size", o.batch_size, "images per embedding batch", Bounds::closed(1, 65536));
   s.add("eval.flip", o.flip, "flip test: none, sum (f(x) + f(mirror x)) or concat", {"none", "sum", "concat"});
   s.add("eval.colour", o.colour, "channel order the model expects", {"rgb", "bgr"});

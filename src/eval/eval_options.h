@@ -22,6 +22,9 @@ struct EvalOptions {
   // index of a .bin pack) for the fairness view of a verification target; RFW's groups are its races.
   std::vector<std::string> groups;
   int every = 0;  // during training: also evaluate every N optimizer steps (0 = only at the end)
+  // During training: "target/metric" whose best value (highest; lowest for error rates such as eer)
+  // marks the best checkpoint; "" = the first target's accuracy, else its tar@far=1e-4, else rank1.
+  std::string best;
 
   // Embedding.
   int batch_size = 64;

@@ -14,9 +14,10 @@ namespace ff::store {
 // higher version was written by a newer FaceForge and is refused rather than misread.
 // Version 2 added data_sources; version 3 gave evaluations a protocol, the conventions that produced
 // the numbers and a group; version 4 added runs' hardware, world size and heartbeat, the
-// training_metrics and checkpoints tables and the fairness and latency views. An older store is
+// training_metrics and checkpoints tables and the fairness and latency views; version 5 the best
+// checkpoint flag. An older store is
 // upgraded in place when opened.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Lifecycle: begin_run() -> running; finish_run() -> finished | failed | interrupted;
 // resume_run() takes a failed, interrupted or finished run back to running (a resumed or
@@ -71,6 +72,7 @@ struct CheckpointRow {
   std::string path;
   std::string sha256;      // hex digest of the file
   std::string created_at;  // set by the store
+  bool best = false;       // the run's best by its periodic evaluation (mark_best_checkpoint)
 };
 
 struct EvaluationRow {
@@ -161,6 +163,8 @@ class ResultsStore {
   virtual void add_checkpoint(std::int64_t run_id, const CheckpointRow& checkpoint) = 0;
   // Ordered by step.
   virtual std::vector<CheckpointRow> checkpoints(std::int64_t run_id) = 0;
+  // Marks one recorded checkpoint of the run as its best (and no other).
+  virtual void mark_best_checkpoint(std::int64_t run_id, const std::string& path) = 0;
 
   // Marks a running run alive now (heartbeat_at); a no-op for a run that is not running.
   virtual void heartbeat(std::int64_t run_id) = 0;

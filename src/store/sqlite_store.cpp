@@ -94,6 +94,11 @@ constexpr const char* kSchemaV4[] = {
     " FROM evaluations WHERE protocol = 'fruits'",
 };
 
+// Version 5: the checkpoint a run's periodic evaluation found best (at most one per run).
+constexpr const char* kSchemaV5[] = {
+    "ALTER TABLE checkpoints ADD COLUMN best INTEGER NOT NULL DEFAULT 0",
+};
+
 constexpr const char* kRunColumns =
     "id, name, config, config_hash, host, user_name, command_line, git_commit, run_dir, status, started_at, ended_at,"
     " hardware, world_size, heartbeat_at";
@@ -387,12 +392,23 @@ class SqliteStore final : public ResultsStore {
   }
 
   std::vector<CheckpointRow> checkpoints(std::int64_t run_id) override {
-    Statement s(db_, path_, "SELECT step, path, sha256, created_at FROM checkpoints WHERE run_id = ? ORDER BY step, path");
+    Statement s(db_, path_,
+                "SELECT step, path, sha256, created_at, best FROM checkpoints WHERE run_id = ? ORDER BY step, path");
     s.bind(1, run_id);
     std::vector<CheckpointRow> rows;
     while (s.step(fmt::format("cannot read checkpoints of run {}", run_id)))
-      rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3)});
+      rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4) != 0});
     return rows;
+  }
+
+  void mark_best_checkpoint(std::int64_t run_id, const std::string& path) override {
+    const std::string what = fmt::format("cannot mark checkpoint {} of run {} best", path, run_id);
+    Transaction tx(db_, path_);
+    Statement(db_, path_, "UPDATE checkpoints SET best = 0 WHERE run_id = ?").bind(1, run_id).run(what);
+    Statement mark(db_, path_, "UPDATE checkpoints SET best = 1 WHERE run_id = ? AND path = ?");
+    mark.bind(1, run_id).bind(2, std::string_view(path)).run(what);
+    if (sqlite3_changes(db_) != 1) fail("results store {}: {}: no such checkpoint is recorded", path_, what);
+    tx.commit();
   }
 
   void heartbeat(std::int64_t run_id) override {
@@ -493,6 +509,8 @@ class SqliteStore final : public ResultsStore {
         for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot upgrade the schema to version 3");
       if (version < 4)
         for (const char* sql : kSchemaV4) Statement(db_, path_, sql).run("cannot upgrade the schema to version 4");
+      if (version < 5)
+        for (const char* sql : kSchemaV5) Statement(db_, path_, sql).run("cannot upgrade the schema to version 5");
       Statement meta(db_, path_, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
       meta.bind(1, std::string_view(std::to_string(kSchemaVersion))).run("cannot upgrade meta");
       Statement(db_, path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str())
@@ -507,6 +525,7 @@ class SqliteStore final : public ResultsStore {
     for (const char* sql : kSchemaV2) Statement(db_, path_, sql).run("cannot create the schema");
     for (const char* sql : kSchemaV3) Statement(db_, path_, sql).run("cannot create the schema");
     for (const char* sql : kSchemaV4) Statement(db_, path_, sql).run("cannot create the schema");
+    for (const char* sql : kSchemaV5) Statement(db_, path_, sql).run("cannot create the schema");
     Statement meta(db_, path_, "INSERT INTO meta (key, value) VALUES (?, ?)");
     const std::pair<std::string, std::string> entries[] = {
         {"schema_version", std::to_string(kSchemaVersion)}, {"created_at", utc_now()}, {"created_by", "FaceForge"}};

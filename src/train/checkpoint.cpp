@@ -2,9 +2,12 @@
 #include "src/train/checkpoint.h"
 
 #include <algorithm>
+#include <mutex>
 #include <regex>
 
 #include <nlohmann/json.hpp>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <torch/serialize.h>
 
 #include "backbones/state_dict.h"
@@ -13,6 +16,7 @@
 #include "src/train/objective.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
+#include "src/util/torch_compat.h"
 
 namespace ff::train {
 
@@ -23,7 +27,7 @@ fs::path classifier_shard_path(const fs::path& checkpoint, int rank, int world) 
          fmt::format("{}.classifier-{}-of-{}.pt", checkpoint.stem().string(), rank, world);
 }
 
-std::vector<int64_t> prune_checkpoints(const fs::path& dir, int keep, int rank, int world) {
+std::vector<int64_t> prune_checkpoints(const fs::path& dir, int keep, int rank, int world, int64_t protect) {
   if (keep < 1) fail("keep_checkpoints must be >= 1 to prune, got {}", keep);
   static const std::regex main_file(R"(step_(\d+)\.pt)");
   static const std::regex shard_file(R"(step_(\d+)\.classifier-(\d+)-of-\d+\.pt)");
@@ -36,7 +40,9 @@ std::vector<int64_t> prune_checkpoints(const fs::path& dir, int keep, int rank, 
   }
   std::sort(steps.begin(), steps.end());
   if (steps.size() <= static_cast<size_t>(keep)) return {};
-  std::vector<int64_t> removed(steps.begin(), steps.end() - keep);
+  std::vector<int64_t> removed;
+  for (auto it = steps.begin(); it != steps.end() - keep; ++it)
+    if (*it != protect) removed.push_back(*it);
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::smatch m;
     const std::string name = entry.path().filename().string();
@@ -56,11 +62,28 @@ std::vector<int64_t> prune_checkpoints(const fs::path& dir, int keep, int rank, 
   return removed;
 }
 
+namespace {
+
+// The process's default generators: CPU, then each CUDA device (none on a CPU build or machine).
+std::vector<std::pair<std::string, at::Generator>> default_generators() {
+  std::vector<std::pair<std::string, at::Generator>> out = {{"rng_cpu", at::detail::getDefaultCPUGenerator()}};
+  for (int d = 0; d < compat::cuda_device_count(); ++d)
+    out.emplace_back(fmt::format("rng_cuda_{}", d), at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, d)));
+  return out;
+}
+
+}  // namespace
+
 void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, const Objective& objective,
-                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world) {
+                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world,
+                     const TrainingState& state) {
   {
     torch::serialize::OutputArchive shard;
     objective.save_shards(shard);
+    for (auto& [key, generator] : default_generators()) {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      shard.write(key, generator.get_state());
+    }
     write_atomically(classifier_shard_path(path, world.rank(), world.size()),
                      [&](const fs::path& temp) { shard.save_to(temp.string()); });
   }
@@ -77,13 +100,14 @@ void save_checkpoint(const fs::path& path, torch::nn::Module& backbone, const Ob
     archive.write("batch_in_epoch", torch::tensor(counters.batch_in_epoch));
     archive.write("world_size", torch::tensor(int64_t{world.size()}));
     archive.write("global_batch", torch::tensor(counters.global_batch));
+    for (const auto& [key, value] : state) archive.write("state/" + key, value);
     write_atomically(path, [&](const fs::path& temp) { archive.save_to(temp.string()); });
   }
   world.barrier();
 }
 
 CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& backbone, Objective& objective,
-                                   torch::optim::Optimizer& optimizer) {
+                                   torch::optim::Optimizer& optimizer, TrainingState* state, int rank, int world) {
   if (!fs::exists(path)) fail("checkpoint not found: {}", path.string());
   CheckpointCounters counters;
   auto read_int = [](torch::serialize::InputArchive& a, const char* key) {
@@ -104,6 +128,9 @@ CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& back
     counters.batch_in_epoch = read_int(archive, "batch_in_epoch");
     counters.world_size = read_int(archive, "world_size");
     counters.global_batch = read_int(archive, "global_batch");
+    if (state)
+      for (const auto& key : archive.keys())
+        if (key.starts_with("state/")) archive.read(key, (*state)[key.substr(6)]);
   } catch (const c10::Error& e) {
     fail("cannot resume from {}: {} (a checkpoint written by faceforge train is needed)", path.string(),
          e.what_without_backtrace());
@@ -123,6 +150,15 @@ CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& back
     objective.load_shards(shards);
   } catch (const c10::Error& e) {
     fail("classifier shards of {} do not fit this run's loss.* settings: {}", path.string(), e.what_without_backtrace());
+  }
+  if (world == counters.world_size && rank < world) {
+    auto& shard = shards[static_cast<size_t>(rank)];
+    for (auto& [key, generator] : default_generators()) {
+      at::Tensor saved;
+      if (!shard.try_read(key, saved)) continue;  // written on a machine without this device
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(saved);
+    }
   }
   return counters;
 }

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -30,14 +31,25 @@ struct CheckpointCounters {
   int64_t global_batch = 0;    // images per step over all ranks
 };
 
-// Collective: every rank calls it. Rank r writes its shard, then rank 0 the main file.
+// What exact resume needs besides weights, optimizer, classifier shards and counters: named
+// tensors the trainer keeps (images seen per data source, the loss scaler, the best evaluation so
+// far), written by rank 0 into the main file.
+using TrainingState = std::map<std::string, at::Tensor>;
+
+// Collective: every rank calls it. Rank r writes its shard (with its random-generator states:
+// CPU, and each CUDA device's), then rank 0 the main file.
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, const Objective& objective,
-                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world);
+                     torch::optim::Optimizer& optimizer, const CheckpointCounters& counters, dist::World& world,
+                     const TrainingState& state = {});
 
 // Restores backbone, optimizer and this rank's classifier range from a checkpoint written on any
-// number of ranks; errors name the missing or mismatching file.
+// number of ranks; errors name the missing or mismatching file. `state` (when given) receives the
+// trainer's named tensors. Rank `rank`'s random-generator states are restored when the checkpoint
+// was written by `world` ranks (the same draws continue); on another world size they are left as
+// seeded.
 CheckpointCounters load_checkpoint(const std::filesystem::path& path, torch::nn::Module& backbone, Objective& objective,
-                                   torch::optim::Optimizer& optimizer);
+                                   torch::optim::Optimizer& optimizer, TrainingState* state = nullptr, int rank = 0,
+                                   int world = 1);
 
 // The shard file of rank `rank` of `world` beside a checkpoint's main file.
 std::filesystem::path classifier_shard_path(const std::filesystem::path& checkpoint, int rank, int world);
@@ -45,8 +57,9 @@ std::filesystem::path classifier_shard_path(const std::filesystem::path& checkpo
 // Keeps the `keep` newest step_<N>.pt of `dir`: rank 0 removes the older main files, every rank
 // removes its own classifier shards of those steps, and rank 0 also the shards of ranks >= `world`
 // (left by a run resumed on fewer ranks). Returns the steps removed. Files that are not
-// step_<N>.pt or its shards are never touched.
-std::vector<int64_t> prune_checkpoints(const std::filesystem::path& dir, int keep, int rank, int world);
+// step_<N>.pt or its shards are never touched, nor those of step `protect` (the best checkpoint).
+std::vector<int64_t> prune_checkpoints(const std::filesystem::path& dir, int keep, int rank, int world,
+                                       int64_t protect = -1);
 
 // A checkpoint holding only backbone weights (step 0), e.g. imported from PyTorch; evaluation and
 // export read it like any other.

@@ -93,8 +93,8 @@ void Objective::on_epoch(int64_t epoch) {
     for (auto& c : classifiers()) c->drop_non_dominant_subcenters();
 }
 
-void Objective::update_classifiers(double lr, double momentum, double weight_decay) {
-  for (auto& c : classifiers()) c->update(lr, momentum, weight_decay);
+void Objective::update_classifiers(const losses::CentreStep& step) {
+  for (auto& c : classifiers()) c->update(step);
 }
 
 void Objective::save_shards(torch::serialize::OutputArchive& archive) const {

@@ -47,7 +47,7 @@ class Objective : public torch::nn::Module {
   void on_step(int64_t step);
   void on_epoch(int64_t epoch);
   // After backward: SGD with momentum on the classifiers' centres (see losses/partial_fc.h).
-  void update_classifiers(double lr, double momentum, double weight_decay);
+  void update_classifiers(const losses::CentreStep& step);
   // This rank's classifier shards (one entry per classifier) for a checkpoint, and their reload
   // from the shards of a run on any number of ranks (`shards[r]`: rank r's archive).
   void save_shards(torch::serialize::OutputArchive& archive) const;

@@ -7,10 +7,14 @@ namespace ff::train {
 
 void bind_schema(config::Schema& s, OptimOptions& o) {
   using config::Bounds;
-  s.add("optim.optimizer", o.optimizer, "optimizer", {"sgd"});
+  s.add("optim.optimizer", o.optimizer, "sgd or adamw (backbone, head and classifier centres)", {"sgd", "adamw"});
   s.add("optim.lr", o.lr, "base learning rate", Bounds::greater_than(0));
   s.add("optim.momentum", o.momentum, "SGD momentum", Bounds::half_open(0, 1));
-  s.add("optim.weight_decay", o.weight_decay, "L2 weight decay (backbone and classifier)", Bounds::at_least(0));
+  s.add("optim.weight_decay", o.weight_decay, "weight decay (SGD: L2 in the gradient; AdamW: decoupled)",
+        Bounds::at_least(0));
+  s.add("optim.beta1", o.beta1, "AdamW: first-moment decay", Bounds::half_open(0, 1));
+  s.add("optim.beta2", o.beta2, "AdamW: second-moment decay", Bounds::half_open(0, 1));
+  s.add("optim.eps", o.eps, "AdamW: denominator epsilon", Bounds::greater_than(0));
   s.add("optim.warmup_epochs", o.warmup_epochs, "linear warmup length in epochs", Bounds::at_least(0));
   s.add("optim.schedule", o.schedule, "decay after warmup: poly, cosine or multistep", {"poly", "cosine", "multistep"});
   s.add("optim.power", o.power, "poly: decay exponent after warmup", Bounds::at_least(0));

@@ -10,10 +10,11 @@ class Schema;
 namespace ff::train {
 
 struct OptimOptions {
-  std::string optimizer = "sgd";
+  std::string optimizer = "sgd";  // sgd | adamw (the classifier centres follow the same rule)
   double lr = 0.1;
-  double momentum = 0.9;      // from the config (arcface_torch hard-codes 0.9)
-  double weight_decay = 5e-4;
+  double momentum = 0.9;      // sgd: from the config (arcface_torch hard-codes 0.9)
+  double weight_decay = 5e-4; // sgd: L2 added to the gradient; adamw: decoupled (w *= 1 - lr x decay)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
   double warmup_epochs = 0;   // linear warmup length, in epochs (fractions allowed)
   std::string schedule = "poly";  // poly | cosine | multistep (lr_schedule.h)
   double power = 2.0;             // poly: decay exponent after warmup

@@ -30,7 +30,8 @@ config::Schema make_schema(RunConfig& c) {
   s.add("train.keep_checkpoints", c.train.keep_checkpoints,
         "keep only the newest N checkpoints (and their classifier shards); 0 = keep all", Bounds::at_least(0));
   s.add("train.resume", c.train.resume,
-        "run folder or checkpoint to continue (its newest checkpoint; any world size); '' = new run");
+        "run folder or checkpoint to continue (its newest checkpoint; any world size); auto = the newest unfinished "
+        "run of this name, else a new run; '' = new run");
   eval::bind_schema(s, c.eval);
   store::bind_schema(s, c.results);
   dist::bind_schema(s, c.dist);

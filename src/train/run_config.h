@@ -24,7 +24,8 @@ struct TrainOptions {
   int accumulate_steps = 1;  // micro-batches per optimizer step (gradients summed, loss averaged)
   int checkpoint_every = 0;  // steps between checkpoints besides each epoch's end (0 = epochs only)
   int keep_checkpoints = 0;  // keep only the newest N step_<N>.pt (and their shards); 0 = keep all
-  std::string resume;        // run folder or checkpoint to continue from ("" = a new run)
+  std::string resume;        // run folder or checkpoint to continue from; "auto": the newest unfinished run of
+                             // this name (run_folder.h), else a new run; "" = a new run
 };
 
 struct RunConfig {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -13,6 +14,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <torch/optim/sgd.h>
 #include <torch/cuda.h>
@@ -29,7 +31,11 @@
 #include "src/train/checkpoint.h"
 #include "src/train/lr_schedule.h"
 #include "src/train/objective.h"
+#include "src/train/optimizer_step.h"
 #include "src/train/param_groups.h"
+#include "src/train/loss_scaler.h"
+#include "src/train/run_folder.h"
+#include "src/store/queries.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 #include "src/util/host.h"
@@ -63,15 +69,6 @@ class StopSignals {
   void (*previous_int_)(int);
   void (*previous_term_)(int);
 };
-
-std::string utc_stamp(const char* format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, format, &tm);
-  return buffer;
-}
 
 // The commit of the working directory's git checkout, if there is one (provenance only).
 std::string git_commit() {
@@ -148,28 +145,48 @@ nlohmann::json to_json(const std::vector<store::DataSourceRow>& rows) {
   return out;
 }
 
-fs::path make_run_dir(const RunConfig& config) {
-  fs::path base = fs::path(config.output) / (config.name + "-" + utc_stamp("%Y%m%d-%H%M%S"));
-  fs::path dir = base;
-  for (int n = 2; fs::exists(dir); ++n) dir = base.string() + "-" + std::to_string(n);
-  fs::create_directories(dir / "checkpoints");
-  return dir;
-}
 
 }  // namespace
 
-TrainResult train(const RunConfig& config, const std::string& command_line) {
+TrainResult train(const RunConfig& given, const std::string& command_line) {
   using clock = std::chrono::steady_clock;
   const auto started = clock::now();
+  RunConfig config = given;
   // Parsed (and their protocols detected) before any work, so a wrong path fails at once.
   std::vector<eval::Target> eval_targets;
   for (const auto& spec : config.eval.targets) eval_targets.push_back(eval::parse_target(spec));
+  if (!config.eval.best.empty()) {
+    const auto slash = config.eval.best.find('/');
+    std::vector<std::string> names;
+    for (const auto& t : eval_targets) names.push_back(t.name);
+    if (slash == std::string::npos || slash + 1 == config.eval.best.size() ||
+        std::find(names.begin(), names.end(), config.eval.best.substr(0, slash)) == names.end())
+      fail("eval.best '{}': expected TARGET/METRIC with TARGET one of eval.targets ({})", config.eval.best,
+           names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+  }
 
   // A world of one unless a launcher (faceforge launch, torchrun, SLURM) set the rendezvous.
   const dist::Rendezvous rendezvous = dist::rendezvous_from_env();
   auto world = dist::World::connect(rendezvous, config.dist);
   const bool main_rank = world->is_main();
   const int ranks = world->size();
+  // Training runs on the CPU here; fp16 autocast needs CUDA (LibTorch's CPU autocast has no
+  // half-precision kernels), so an fp16 config trains in fp32 and says so. bf16 works on CPU.
+  std::string precision_note;
+  if (config.model.autocast == "fp16") {
+    config.model.autocast = "none";
+    precision_note = "model.autocast fp16 needs CUDA; this CPU run trains in fp32 (no loss scaling)";
+    if (main_rank) std::printf("note: %s\n", precision_note.c_str());
+  }
+  LossScaler scaler(config.model.autocast == "fp16");
+  // train.resume: auto continues the newest unfinished run of this name, if any (a requeued job).
+  if (config.train.resume == "auto") {
+    std::optional<fs::path> found = main_rank ? find_resumable_run(config.output, config.name) : std::nullopt;
+    config.train.resume = world->broadcast_string(found ? found->string() : std::string());
+    if (main_rank)
+      std::printf("train.resume auto: %s\n", config.train.resume.empty() ? "no unfinished run of this name, starting a new one"
+                                                                          : ("continuing " + config.train.resume).c_str());
+  }
   int threads = config.train.threads > 0 ? config.train.threads : std::max(1, cores() / std::max(1, rendezvous.local_world));
   set_compute_threads(threads);
   torch::manual_seed(static_cast<uint64_t>(config.seed));
@@ -241,9 +258,8 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   clipped.insert(clipped.end(), groups.backbone_no_decay.begin(), groups.backbone_no_decay.end());
   if (config.optim.clip_head) clipped.insert(clipped.end(), groups.head.begin(), groups.head.end());
   std::vector<double> lr_scales;
-  auto optimizer_owner = make_sgd(groups, config.optim, lr_scales);
-  torch::optim::SGD& optimizer = *optimizer_owner;
-  const double head_decay = head_weight_decay(config.optim);
+  auto optimizer_owner = make_optimizer(groups, config.optim, lr_scales);
+  torch::optim::Optimizer& optimizer = *optimizer_owner;
   {
     // Every rank starts from rank 0's backbone (initialisation draws are not shared otherwise).
     std::vector<at::Tensor> state = backbone->parameters();
@@ -254,14 +270,17 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   TrainResult result;
   result.rank = world->rank();
   CheckpointCounters resumed;
+  TrainingState resumed_state;
   std::optional<ResolvedRun> previous;
   if (!config.train.resume.empty()) {
     previous = resolve_run(config.train.resume);
-    resumed = load_checkpoint(previous->checkpoint, *backbone, *objective, optimizer);
+    resumed = load_checkpoint(previous->checkpoint, *backbone, *objective, optimizer, &resumed_state, world->rank(),
+                              ranks);
     result.run_dir = previous->run_dir;
     result.checkpoint = previous->checkpoint;
   } else {
-    result.run_dir = world->broadcast_string(main_rank ? make_run_dir(config).string() : std::string());
+    result.run_dir =
+        world->broadcast_string(main_rank ? make_run_dir(config.output, config.name).string() : std::string());
   }
   std::string resolved = to_yaml(config);
   std::unique_ptr<store::ResultsStore> store;
@@ -274,6 +293,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       if (auto row = store->get_run(result.run_id); row && row->status == store::RunStatus::running)
         store->finish_run(result.run_id, store::RunStatus::interrupted);
       store->resume_run(result.run_id);
+      update_run_json(result.run_dir, {{"status", "running"}});
     } else {
       if (!previous) write_file_atomically(result.run_dir / "config.yaml", resolved);
       result.results_db = config.results.url.empty() ? fs::path(config.output) / "results.db"
@@ -292,12 +312,11 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
       if (torch::cuda::is_available()) info.hardware += fmt::format("; cuda: {} devices", torch::cuda::device_count());
       info.world_size = ranks;
       result.run_id = store->begin_run(info);
-      write_file_atomically(result.run_dir / "run.json",
-                            nlohmann::json{{"run_id", result.run_id},
-                                           {"results_db", fs::absolute(result.results_db).string()},
-                                           {"name", config.name},
-                                           {"command", command_line}}
-                                    .dump(2));
+      update_run_json(result.run_dir, {{"run_id", result.run_id},
+                                       {"results_db", fs::absolute(result.results_db).string()},
+                                       {"name", config.name},
+                                       {"command", command_line},
+                                       {"status", "running"}});
     }
   }
 
@@ -314,6 +333,22 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
   }
 
   std::vector<int64_t> seen(members.size(), 0);  // images this rank drew from each source
+  // Restored counters: the images drawn so far (all ranks' totals, kept by rank 0), the loss
+  // scale, and the best evaluation.
+  if (auto it = resumed_state.find("images_seen"); it != resumed_state.end() && main_rank) {
+    if (it->second.numel() != static_cast<int64_t>(seen.size()))
+      fail("{} counted images of {} data sources, this run has {}", previous->checkpoint.string(), it->second.numel(),
+           seen.size());
+    for (size_t k = 0; k < seen.size(); ++k) seen[k] = it->second[static_cast<int64_t>(k)].item<int64_t>();
+  }
+  if (auto it = resumed_state.find("loss_scaler"); it != resumed_state.end() && scaler.enabled())
+    scaler.load_state(it->second);
+  // The best periodic evaluation so far: [value, step]; NaN before the first.
+  double best_value = std::nan(""), best_step = -1;
+  if (auto it = resumed_state.find("best"); it != resumed_state.end()) {
+    best_value = it->second[0].item<double>();
+    best_step = it->second[1].item<double>();
+  }
   // Collective: the images every rank drew from each source.
   auto seen_by_all = [&] {
     at::Tensor counts = at::tensor(seen);
@@ -345,7 +380,10 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     std::fflush(stdout);
   }
   write_log({{"event", previous ? "resume" : "start"}, {"step", step}, {"world_size", ranks},
-             {"global_batch", global_batch}, {"backend", world->backend()}});
+             {"global_batch", global_batch}, {"backend", world->backend()},
+             {"precision", config.model.autocast == "none" ? "fp32" : config.model.autocast},
+             {"loss_scaling", scaler.enabled()}});
+  if (!precision_note.empty()) write_log({{"event", "note"}, {"message", precision_note}});
   write_log({{"event", "data"}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
   int64_t bad_reported = 0;
   auto report_bad_images = [&] {
@@ -371,14 +409,41 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
     int64_t window_images = 0;
     double loss_sum = 0;
     int64_t loss_count = 0;
+    auto saved_at = [&](int64_t at_step) { return result.checkpoint.filename() == fmt::format("step_{}.pt", at_step); };
+    // Collective. What exact resume needs beyond the weights travels in the TrainingState.
     auto save = [&](int64_t epochs_done, int64_t batch_in_epoch) {
       result.checkpoint = result.run_dir / "checkpoints" / fmt::format("step_{}.pt", step);
+      TrainingState state;
+      state["images_seen"] = at::tensor(seen_by_all());
+      if (scaler.enabled()) state["loss_scaler"] = scaler.state();
+      // Rank 0 evaluates; every rank must know the best step before pruning its shards.
+      best_step = std::stod(world->broadcast_string(fmt::format("{}", best_step)));
+      if (best_step >= 0) state["best"] = at::tensor({best_value, best_step}, at::kDouble);
       save_checkpoint(result.checkpoint, *backbone, *objective, optimizer,
-                      {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world);
+                      {step, epochs_done, batch_in_epoch, ranks, global_batch}, *world, state);
       write_log({{"event", "checkpoint"}, {"step", step}, {"epoch", epochs_done}, {"path", result.checkpoint.string()}});
       if (store) store->add_checkpoint(result.run_id, {step, result.checkpoint.string(), sha256_file(result.checkpoint), ""});
       if (config.train.keep_checkpoints > 0)
-        prune_checkpoints(result.run_dir / "checkpoints", config.train.keep_checkpoints, world->rank(), ranks);
+        prune_checkpoints(result.run_dir / "checkpoints", config.train.keep_checkpoints, world->rank(), ranks,
+                          static_cast<int64_t>(best_step));
+    };
+    // eval.best: the value that ranks checkpoints, from this evaluation's results (none: not ranked).
+    struct Score {
+      std::string target, metric;
+      double value;
+    };
+    auto score_of = [&](const std::vector<eval::TargetResult>& results) -> std::optional<Score> {
+      if (results.empty()) return std::nullopt;
+      if (config.eval.best.empty()) {  // the first target's headline
+        for (const char* metric : {"accuracy", "tar@far=1e-4", "rank1"})
+          if (results[0].has(metric)) return Score{results[0].target.name, metric, results[0].value(metric)};
+        return std::nullopt;
+      }
+      const auto slash = config.eval.best.find('/');
+      const std::string target = config.eval.best.substr(0, slash), metric = config.eval.best.substr(slash + 1);
+      for (const auto& r : results)
+        if (r.target.name == target && r.has(metric)) return Score{target, metric, r.value(metric)};
+      return std::nullopt;
     };
     // Evaluates the current weights on eval.targets (rank 0 only; the other ranks wait in their next
     // collective, so a long evaluation needs dist.timeout_seconds to match). Every value goes to the
@@ -408,6 +473,22 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           for (const auto& line : r.lines) std::printf("%s\n", line.c_str());
         results.push_back(std::move(r));
       }
+      // The best checkpoint: marked in the store and run.json, kept by train.keep_checkpoints.
+      if (auto score = score_of(results); score && saved_at(at_step) && std::isfinite(score->value)) {
+        const bool lower = store::lower_is_better(score->metric);
+        if (std::isnan(best_value) || (lower ? score->value < best_value : score->value > best_value)) {
+          best_value = score->value;
+          best_step = static_cast<double>(at_step);
+          store->mark_best_checkpoint(result.run_id, result.checkpoint.string());
+          update_run_json(result.run_dir, {{"best", {{"step", at_step}, {"checkpoint", result.checkpoint.string()},
+                                                     {"target", score->target}, {"metric", score->metric},
+                                                     {"value", score->value}}}});
+          write_log({{"event", "best"}, {"step", at_step}, {"target", score->target}, {"metric", score->metric},
+                     {"value", score->value}, {"path", result.checkpoint.string()}});
+          if (print) std::printf("best so far: %s %s = %.6g (%s)\n", score->target.c_str(), score->metric.c_str(),
+                                 score->value, result.checkpoint.c_str());
+        }
+      }
       return results;
     };
     for (int64_t epoch = first_epoch; epoch < config.train.epochs && step < run_steps && !stop; ++epoch) {
@@ -428,14 +509,22 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
           report_bad_images();
           // The step's loss is the mean over its micro-batches, so each contributes 1/accumulate.
-          (accumulate == 1 ? loss : loss / accumulate).backward();
+          scaler.scale_loss(accumulate == 1 ? loss : loss / accumulate).backward();
           step_loss += loss.item<double>() / accumulate;
         }
-        dist::average_gradients(*world, parameters, config.dist.bucket_mb);
-        // After averaging, so every rank clips the same gradient by the same factor.
-        if (config.optim.clip_grad_norm > 0) grad_norm = clip_gradients(clipped, config.optim.clip_grad_norm);
-        optimizer.step();
-        objective->update_classifiers(lr * config.optim.head_lr_scale, config.optim.momentum, head_decay);
+        const StepOutcome outcome = apply_step(*world, parameters, clipped, optimizer, *objective,
+                                               centre_step(config.optim, lr), scaler,
+                                               {config.optim.clip_grad_norm, config.dist.bucket_mb});
+        grad_norm = outcome.grad_norm;
+        if (outcome.skipped) {
+          if (main_rank) {
+            progress.finish();
+            std::printf("step %lld skipped: non-finite gradient under fp16 loss scaling; scale now %g (%lld skipped)\n",
+                        static_cast<long long>(step + 1), scaler.scale(), static_cast<long long>(scaler.skipped_steps()));
+          }
+          write_log({{"event", "skipped_step"}, {"step", step + 1}, {"loss_scale", scaler.scale()},
+                     {"skipped_steps", scaler.skipped_steps()}});
+        }
         // One small all-reduce per step: the mean loss over ranks and whether any rank was asked to stop.
         at::Tensor agreed = at::tensor({step_loss, g_stop_requested ? 1.0 : 0.0}, at::kDouble);
         world->all_reduce(agreed);
@@ -460,6 +549,10 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           nlohmann::json record = {{"event", "step"}, {"step", step}, {"epoch", epoch}, {"loss", mean_loss}, {"lr", lr},
                                    {"images_per_second", images_per_second}, {"eta_seconds", eta}};
           if (config.optim.clip_grad_norm > 0) record["grad_norm"] = grad_norm;  // before clipping
+          if (scaler.enabled()) {
+            record["loss_scale"] = scaler.scale();
+            record["skipped_steps"] = scaler.skipped_steps();
+          }
           for (const auto& [name, value] : objective->log_values()) {
             extra += fmt::format(" {} {:.3f}", name, value);
             record[name] = value;
@@ -486,18 +579,20 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
           loss_count = 0;
         }
         const bool epoch_done = batch_in_epoch == steps_per_epoch;
-        if (!epoch_done && !stop && step < run_steps && config.train.checkpoint_every > 0 &&
-            step % config.train.checkpoint_every == 0)
-          save(epoch, batch_in_epoch);
-        if (main_rank && config.eval.every > 0 && step % config.eval.every == 0 && step < run_steps && !stop &&
-            !eval_targets.empty()) {
+        // Every periodic evaluation gets a checkpoint, so the best one can be marked and kept.
+        const bool evaluate_now = config.eval.every > 0 && step % config.eval.every == 0 && step < run_steps && !stop &&
+                                  !eval_targets.empty();
+        const bool checkpoint_now =
+            !epoch_done && !stop && step < run_steps && config.train.checkpoint_every > 0 && step % config.train.checkpoint_every == 0;
+        if (checkpoint_now || evaluate_now) save(epoch_done ? epoch + 1 : epoch, epoch_done ? 0 : batch_in_epoch);
+        if (evaluate_now && main_rank) {
           progress.finish();
           evaluate(step, true);
         }
       }
       write_log({{"event", "data"}, {"epoch", epoch}, {"sources", to_json(data_source_rows(*source, config.data, seen))}});
       const bool epoch_complete = batch_in_epoch == steps_per_epoch;
-      if (epoch_complete || step == run_steps || stop)
+      if ((epoch_complete || step == run_steps || stop) && !saved_at(step))
         save(epoch_complete ? epoch + 1 : epoch, epoch_complete ? 0 : batch_in_epoch);
     }
     progress.finish();
@@ -523,6 +618,7 @@ TrainResult train(const RunConfig& config, const std::string& command_line) {
                 static_cast<long long>(r.images_seen), r.share_achieved, r.share);
   write_log({{"event", "end"}, {"steps", result.steps}, {"seconds", result.seconds},
              {"status", result.interrupted ? "interrupted" : "finished"}});
+  update_run_json(result.run_dir, {{"status", result.interrupted ? "interrupted" : "finished"}});
   return result;
 }
 

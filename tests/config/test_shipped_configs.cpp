@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 TEST_CASE("shipped configs: run configs and evaluation suites load and validate", "[config]") {
   ff::backbones::register_builtin_backbones();
   int runs = 0, suites = 0;
-  int recipes = 0;
+  int recipes = 0, adamw = 0;
   for (const auto& folder : {fs::path("configs"), fs::path("configs") / "recipes"})
     for (const auto& entry : fs::directory_iterator(ff::test::source_dir() / folder)) {
       if (entry.path().extension() != ".yaml") continue;
@@ -29,6 +29,7 @@ TEST_CASE("shipped configs: run configs and evaluation suites load and validate"
       CHECK(config.data.sources.size() == 1);
       CHECK(config.data.sources[0].format == "recordio");
       CHECK(config.name == entry.path().stem().string());
+      adamw += config.optim.optimizer == "adamw";
     }
   for (const auto& entry : fs::directory_iterator(ff::test::source_dir() / "configs" / "eval")) {
     INFO(entry.path());
@@ -48,6 +49,7 @@ TEST_CASE("shipped configs: run configs and evaluation suites load and validate"
     ++suites;
   }
   CHECK(runs >= 5);
-  CHECK(recipes >= 3);
+  CHECK(recipes >= 4);
+  CHECK(adamw >= 1);  // the ViT recipe
   CHECK(suites >= 5);
 }

@@ -299,3 +299,88 @@ TEST_CASE("gradient accumulation: two half batches with halved losses update the
     if (!touched.count(c)) CHECK(fc.weight_momentum[c].equal(momentum_before[c]));
   }
 }
+
+TEST_CASE("AdamW on the centres: every row as torch's AdamW, sampled rows with their own step counts", "[dist][losses]") {
+  ff::losses::HeadOptions o;
+  o.head = "arcface";
+  o.scale = 16;
+  ff::losses::CentreStep adamw;
+  adamw.rule = ff::losses::CentreStep::Rule::adamw;
+  adamw.lr = 0.01;
+  adamw.weight_decay = 0.05;
+  adamw.beta1 = 0.8;
+  adamw.beta2 = 0.95;
+  adamw.eps = 1e-6;
+  torch::manual_seed(11);
+  at::Tensor x = torch::randn({12, 8});
+  at::Tensor y = torch::randint(0, 20, {12}, torch::kLong);
+
+  // Sample rate 1: every row takes every step, so the centres follow LibTorch's own AdamW given the
+  // same gradients.
+  ff::losses::PartialFC fc(nullptr, 20, 8, ff::losses::make_margin_head(o), {}, 5);
+  at::Tensor reference = fc.weight.clone().requires_grad_(true);
+  torch::optim::AdamW torch_adamw({reference}, torch::optim::AdamWOptions(adamw.lr)
+                                                   .betas({adamw.beta1, adamw.beta2})
+                                                   .eps(adamw.eps)
+                                                   .weight_decay(adamw.weight_decay));
+  for (int step = 0; step < 3; ++step) {
+    fc.set_step(step);
+    fc.forward(x + 0.1 * step, y).backward();
+    auto grads = fc.pending_gradients();
+    REQUIRE(grads.size() == 1);
+    reference.mutable_grad() = grads[0].clone();
+    torch_adamw.step();
+    fc.update(adamw);
+    CHECK(max_diff(fc.weight, reference.detach()) < 1e-6);
+  }
+  CHECK(fc.weight_steps.equal(torch::full({20}, 3.0, torch::kDouble)));
+
+  // Sampled: a centre's first step is w (1 - lr decay) - lr g / (|g| + eps), however many steps
+  // the run has taken (both bias corrections cancel for t = 1); unsampled centres and moments stay.
+  ff::losses::PartialFCOptions sampled;
+  sampled.sample_rate = 0.25;
+  ff::losses::PartialFC sparse(nullptr, 20, 8, ff::losses::make_margin_head(o), sampled, 5);
+  std::set<int64_t> seen;
+  int64_t sampled_total = 0;
+  for (int step = 0; step < 4; ++step) {
+    at::Tensor before = sparse.weight.clone();
+    at::Tensor first_before = sparse.weight_momentum.clone();
+    sparse.set_step(step);
+    sparse.forward(x, y).backward();
+    const at::Tensor g = sparse.pending_gradients()[0];  // [sampled rows, D], rows = last_sampled()
+    const at::Tensor rows = sparse.last_sampled();
+    sampled_total += rows.numel();
+    sparse.update(adamw);
+    std::set<int64_t> now(rows.data_ptr<int64_t>(), rows.data_ptr<int64_t>() + rows.numel());
+    for (int64_t c = 0; c < 20; ++c) {
+      if (!now.count(c)) {
+        CHECK(sparse.weight[c].equal(before[c]));
+        CHECK(sparse.weight_momentum[c].equal(first_before[c]));
+        continue;
+      }
+      const int64_t i = std::lower_bound(rows.data_ptr<int64_t>(), rows.data_ptr<int64_t>() + rows.numel(), c) -
+                        rows.data_ptr<int64_t>();
+      if (seen.count(c)) continue;  // only first steps have the closed form
+      at::Tensor expected = before[c] * (1 - adamw.lr * adamw.weight_decay) - adamw.lr * g[i] / (g[i].abs() + adamw.eps);
+      CHECK(max_diff(sparse.weight[c], expected) < 1e-6);
+      CHECK(sparse.weight_steps[c].item<double>() == 1.0);
+    }
+    seen.insert(now.begin(), now.end());
+  }
+  // Step counts are per row: the number of steps that sampled it.
+  CHECK(sparse.weight_steps.max().item<double>() <= 4.0);
+  CHECK(sparse.weight_steps.sum().item<double>() == static_cast<double>(sampled_total));
+  CHECK(sampled_total < 4 * 20);
+
+  // The moments travel with the shard: a reload continues the same AdamW state.
+  torch::serialize::OutputArchive out;
+  sparse.save_shard(out);
+  std::stringstream bytes;
+  out.save_to(bytes);
+  std::vector<torch::serialize::InputArchive> in(1);
+  in[0].load_from(bytes);
+  ff::losses::PartialFC reloaded(nullptr, 20, 8, ff::losses::make_margin_head(o), sampled, 5);
+  reloaded.load_shards(in);
+  CHECK(reloaded.weight_second.equal(sparse.weight_second));
+  CHECK(reloaded.weight_steps.equal(sparse.weight_steps));
+}

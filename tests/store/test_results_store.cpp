@@ -125,9 +125,9 @@ TEST_CASE("a run and its evaluations survive closing and reopening the store", "
   CHECK(evals[0].group.empty());
 
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "4");
+  CHECK(raw.text("PRAGMA user_version") == "5");
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
 }
 
 TEST_CASE("run status moves running -> finished/failed/interrupted, and back to running only on resume", "[store]") {
@@ -188,14 +188,14 @@ TEST_CASE("a store written by a newer schema version is refused and left untouch
   {
     RawDb raw(path);
     raw.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY)");
-    raw.exec("PRAGMA user_version = 5");
+    raw.exec("PRAGMA user_version = 6");
   }
-  static_assert(ff::store::kSchemaVersion == 4, "a newer version is 5 here; update this test with the schema");
+  static_assert(ff::store::kSchemaVersion == 5, "a newer version is 6 here; update this test with the schema");
   CHECK_THROWS_AS(ff::store::open_results_store(path), ff::Error);
   CHECK_THROWS_WITH(ff::store::open_results_store(path),
-                    Contains(path) && Contains("schema version 5 is newer than this FaceForge supports (4)"));
+                    Contains(path) && Contains("schema version 6 is newer than this FaceForge supports (5)"));
   RawDb raw(path);
-  CHECK(raw.text("PRAGMA user_version") == "5");
+  CHECK(raw.text("PRAGMA user_version") == "6");
   CHECK(raw.text("PRAGMA journal_mode") == "delete");
 }
 
@@ -315,10 +315,20 @@ TEST_CASE("a run's data sources are stored, replaced as a whole, and survive a v
   CHECK(store->get_run("old")->heartbeat_at.empty());
   store->add_training_metrics(1, 5, {{"loss", 2.5}});
   CHECK(store->training_metrics(1).size() == 1);
+  // Version 5: checkpoints carry the best flag; marking one clears the others.
+  store->add_checkpoint(1, {5, "/tmp/a.pt", "aa", ""});
+  store->add_checkpoint(1, {10, "/tmp/b.pt", "bb", ""});
+  CHECK_FALSE(store->checkpoints(1)[0].best);
+  store->mark_best_checkpoint(1, "/tmp/a.pt");
+  store->mark_best_checkpoint(1, "/tmp/b.pt");
+  CHECK_FALSE(store->checkpoints(1)[0].best);
+  CHECK(store->checkpoints(1)[1].best);
+  CHECK_THROWS_WITH(store->mark_best_checkpoint(1, "/tmp/c.pt"), Contains("no such checkpoint is recorded"));
+  CHECK(store->checkpoints(1)[1].best);  // the failed mark rolled back
   RawDb raw(path);
   CHECK(raw.text("SELECT count(*) FROM fairness") == "0");
-  CHECK(raw.text("PRAGMA user_version") == "4");
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("PRAGMA user_version") == "5");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
 }
 
 TEST_CASE("an evaluation keeps its protocol, conventions and per-group values, all or nothing", "[store]") {

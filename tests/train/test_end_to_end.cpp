@@ -2,6 +2,7 @@
 // store, through the library and through the CLI.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -162,22 +163,27 @@ TEST_CASE("CLI: train, eval from the run folder, results list/show, and one-line
   CHECK(missing.output == "error: not a run folder or checkpoint file: " + (dir / "nope").string() + "\n");
 }
 
-TEST_CASE("eval.every evaluates during training under each step's checkpoint, and at the end", "[train][slow]") {
+TEST_CASE("eval.every evaluates each step's checkpoint, marks the best one and train.keep_checkpoints keeps it",
+          "[train][slow]") {
   ff::backbones::register_builtin_backbones();
   ff::test::TempDir dir("e2e-every");
   make_tiny_dataset(dir / "data");
   ff::test::write_text(dir / "tiny.yaml", tiny_config(dir.path()));
-  // 24 images / 8 = 3 steps per epoch: step 3 writes a checkpoint (epoch end), step 2 does not.
-  auto config = ff::train::load_run_config((dir / "tiny.yaml").string(),
-                                           {"eval.every=1", "eval.flip=none", "train.max_steps=3"});
+  // 24 images / 8 = 3 steps per epoch; every evaluation gets a checkpoint of its step.
+  auto config = ff::train::load_run_config(
+      (dir / "tiny.yaml").string(), {"eval.every=1", "eval.flip=none", "train.max_steps=3", "train.keep_checkpoints=1"});
   auto result = ff::train::train(config, "test");
   REQUIRE(result.steps == 3);
   auto store = ff::store::open_results_store(result.results_db.string());
   std::vector<std::string> evaluated;  // checkpoint of each evaluation, in order
+  std::vector<double> accuracy;
   for (const auto& row : store->evaluations(result.run_id))
-    if (row.metric == "accuracy") evaluated.push_back(row.checkpoint);
-  const std::string step3 = (result.run_dir / "checkpoints" / "step_3.pt").string();
-  CHECK(evaluated == std::vector<std::string>{"step_1", "step_2", step3});
+    if (row.metric == "accuracy") {
+      evaluated.push_back(row.checkpoint);
+      accuracy.push_back(row.value);
+    }
+  auto at_step = [&](int step) { return (result.run_dir / "checkpoints" / fmt::format("step_{}.pt", step)).string(); };
+  REQUIRE(evaluated == std::vector<std::string>{at_step(1), at_step(2), at_step(3)});
   std::ifstream log(result.run_dir / "train.jsonl");
   std::string line;
   std::vector<int64_t> eval_steps;
@@ -189,9 +195,30 @@ TEST_CASE("eval.every evaluates during training under each step's checkpoint, an
     }
   }
   CHECK(eval_steps == std::vector<int64_t>{1, 2, 3});
+
+  // Best (default: the first target's accuracy; the earliest of equals): marked in the store and
+  // run.json.
+  const size_t best = static_cast<size_t>(std::max_element(accuracy.begin(), accuracy.end()) - accuracy.begin());
+  INFO("accuracies " << accuracy[0] << " " << accuracy[1] << " " << accuracy[2]);
+  for (const auto& c : store->checkpoints(result.run_id)) CHECK(c.best == (c.path == evaluated[best]));
+  auto run_json = nlohmann::json::parse(ff::read_file(result.run_dir / "run.json"));
+  CHECK(run_json["best"]["step"] == static_cast<int64_t>(best) + 1);
+  CHECK(run_json["best"]["metric"] == "accuracy");
+  CHECK(run_json["best"]["value"].get<double>() == accuracy[best]);
+  CHECK(run_json["status"] == "finished");
+  // Pruning runs at each checkpoint: step 3's kept itself and the best so far (a best found by the
+  // final evaluation replaces it in the marks; the file goes at the next checkpoint).
+  CHECK(fs::exists(at_step(3)));
+  CHECK(fs::exists(evaluated[best]));
+  CHECK(fs::exists(at_step(1)) + fs::exists(at_step(2)) == 1);
+
+  // eval.best must name a target of the run.
+  auto bad = ff::train::load_run_config((dir / "tiny.yaml").string(), {"eval.best=lfw/accuracy"});
+  CHECK_THROWS_WITH(ff::train::train(bad, "test"),
+                    "eval.best 'lfw/accuracy': expected TARGET/METRIC with TARGET one of eval.targets (verification)");
 }
 
-TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias and train.keep_checkpoints", "[train][slow]") {
+TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias, train.keep_checkpoints and fp16 asked on CPU", "[train][slow]") {
   ff::backbones::register_builtin_backbones();
   ff::test::TempDir dir("e2e-recipe");
   make_tiny_dataset(dir / "data");
@@ -200,7 +227,7 @@ TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias and train
   auto config = ff::train::load_run_config(
       (dir / "tiny.yaml").string(),
       {"optim.schedule=cosine", "optim.min_lr=0.01", "optim.clip_grad_norm=1", "optim.no_decay_bn_bias=true",
-       "train.checkpoint_every=1", "train.keep_checkpoints=2", "eval.targets=[]"});
+       "train.checkpoint_every=1", "train.keep_checkpoints=2", "eval.targets=[]", "model.autocast=fp16"});
   auto result = ff::train::train(config, "test");
   REQUIRE(result.steps == 4);
   std::ifstream log(result.run_dir / "train.jsonl");
@@ -208,7 +235,14 @@ TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias and train
   std::string line;
   while (std::getline(log, line)) {
     auto j = nlohmann::json::parse(line);
+    // fp16 needs CUDA: this CPU run trained in fp32, without loss scaling, and said so.
+    if (j["event"] == "start") {
+      CHECK(j["precision"] == "fp32");
+      CHECK(j["loss_scaling"] == false);
+    }
+    if (j["event"] == "note") CHECK(j["message"].get<std::string>().find("fp16 needs CUDA") != std::string::npos);
     if (j["event"] != "step") continue;
+    CHECK_FALSE(j.contains("loss_scale"));
     lrs.push_back(j["lr"].get<double>());
     CHECK(j["grad_norm"].get<double>() > 0);  // the norm before clipping is logged
   }

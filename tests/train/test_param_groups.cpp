@@ -36,7 +36,7 @@ TEST_CASE("parameter groups: 1-D backbone parameters without decay, the head at 
   o.head_lr_scale = 10;
   o.head_weight_decay = 0;
   std::vector<double> scales;
-  auto sgd = ff::train::make_sgd(g, o, scales);
+  auto sgd = ff::train::make_optimizer(g, o, scales);
   REQUIRE(sgd->param_groups().size() == 3);
   CHECK(scales == std::vector<double>{1, 1, 10});
   auto options = [&](size_t i) { return static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[i].options()); };
