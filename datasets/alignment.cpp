@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "datasets/image_codec.h"
 #include "src/util/error.h"
 #include "src/util/strings.h"
 
@@ -421,7 +421,7 @@ AlignReport align_files(const AlignOptions& options, const std::function<void(in
       ++report.skipped_low_score;
     } else {
       fs::path source = options.images / entry.image;
-      image = cv::imread(source.string(), cv::IMREAD_COLOR);
+      image = read_image(source);
       if (image.empty()) fail("align: cannot decode image {} ({}:{})", source.string(), where, entry.line);
       try {
         align_face(image, entry.points, crop);
@@ -430,14 +430,7 @@ AlignReport align_files(const AlignOptions& options, const std::function<void(in
       }
       fs::path target = options.out / entry.image;
       std::string ext = lower_extension(target);
-      std::vector<int> params;
-      if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-      bool encoded = false;
-      try {
-        encoded = cv::imencode(ext.empty() ? std::string(".none") : ext, crop, bytes, params);
-      } catch (const cv::Exception&) {
-        encoded = false;
-      }
+      const bool encoded = encode_image(ext, crop, bytes, options.jpeg_quality);
       if (!encoded)
         fail("align: cannot encode {} ({}:{}): OpenCV has no encoder for extension '{}'", target.string(), where,
              entry.line, ext);

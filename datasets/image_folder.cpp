@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 
+#include "datasets/image_codec.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
@@ -50,7 +50,7 @@ ImageFolderSource::ImageFolderSource(const fs::path& root) : root_(root) {
 }
 
 void ImageFolderSource::load(int64_t index, cv::Mat& bgr) const {
-  bgr = cv::imread(paths_.at(index).string(), cv::IMREAD_COLOR);
+  bgr = read_image(paths_.at(index));
   if (bgr.empty()) fail("cannot decode image {} (record {} of {})", paths_[index].string(), index, root_.string());
 }
 

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 
+#include "datasets/image_codec.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
@@ -46,7 +46,7 @@ ImageListSource::ImageListSource(const fs::path& list_file, const fs::path& root
 
 void ImageListSource::load(int64_t index, cv::Mat& bgr) const {
   fs::path path = root_ / paths_.at(static_cast<size_t>(index));
-  bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
+  bgr = read_image(path);
   if (bgr.empty())
     fail("cannot decode image {} (listed at {}:{})", path.string(), list_.string(), lines_[static_cast<size_t>(index)]);
 }

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
+#include "datasets/image_codec.h"
 #include "src/util/atomic_file.h"
 #include "src/util/error.h"
 
@@ -154,8 +154,7 @@ void RecordIOSource::load(int64_t index, cv::Mat& bgr) const {
   std::string bytes;
   read_encoded(index, bytes);
   if (bytes.empty()) fail("{}: record key {} holds no image bytes", rec_path_.string(), keys_[index]);
-  cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data());
-  bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  bgr = decode_image(bytes);
   if (bgr.empty())
     fail("{}: record key {}: cannot decode its {}-byte image (not a JPEG/PNG that OpenCV reads)", rec_path_.string(),
          keys_[index], bytes.size());
@@ -215,14 +214,13 @@ int64_t write_recordio_pack(const Source& source, const fs::path& out_dir, int j
       if (source.read_encoded(i, bytes)) {
         image = bytes;
         if (k == 1) {
-          cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data());
-          bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+          bgr = decode_image(bytes);
           if (bgr.empty()) fail("{}: cannot decode the stored image of {}", source.describe(), source.record_name(i));
         }
       } else {
         source.load(i, bgr);
         if (bgr.empty()) fail("{}: {} loaded as an empty image", source.describe(), source.record_name(i));
-        if (!cv::imencode(".jpg", bgr, encoded, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality}))
+        if (!encode_image(".jpg", bgr, encoded, jpeg_quality))
           fail("{}: cannot encode {} as JPEG", source.describe(), source.record_name(i));
         image = std::string_view(reinterpret_cast<const char*>(encoded.data()), encoded.size());
       }

@@ -1,6 +1,7 @@
 // The embedded synthetic identity generator: persistent identity parameters, per-image variation
 // drawn with OpenCV primitives, and the on-disk dataset with held-out verification pairs.
 #include "datasets/synthetic.h"
+#include "datasets/image_codec.h"
 #include "datasets/synthetic_rng.h"
 
 #include "src/util/splitmix.h"
@@ -15,7 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
@@ -1062,14 +1062,13 @@ int64_t write_synthetic_dataset(const SyntheticOptions& options, const std::file
     if (ec) fail("cannot create {}: {}", dir.string(), ec.message());
   }
 
-  const std::vector<int> jpeg{cv::IMWRITE_JPEG_QUALITY, 95};
   const int64_t total = static_cast<int64_t>(options.identities) * options.images_per_identity;
   parallel_for(total, [&](int64_t i) {
     int id = static_cast<int>(i / options.images_per_identity), k = static_cast<int>(i % options.images_per_identity);
     cv::Mat img;
     render_synthetic(options, id, k, img);
     fs::path path = out_dir / "images" / fmt::format("{:05d}", id) / fmt::format("{:03d}.jpg", k);
-    if (!cv::imwrite(path.string(), img, jpeg)) fail("cannot write image {}", path.string());
+    if (!write_image(path, img, 95)) fail("cannot write image {}", path.string());
   });
 
   // Held-out pairs: fold f is pairs [f*N/10, (f+1)*N/10), genuine first. Every pair image is a fresh
@@ -1110,7 +1109,7 @@ int64_t write_synthetic_dataset(const SyntheticOptions& options, const std::file
     cv::Mat img;
     render_synthetic(options, sides[i].identity, sides[i].image, img);
     std::vector<uchar> bytes;
-    if (!cv::imencode(".jpg", img, bytes, jpeg)) fail("cannot encode verification image {} as JPEG", i);
+    if (!encode_image(".jpg", img, bytes, 95)) fail("cannot encode verification image {} as JPEG", i);
     pack.images[i].assign(bytes.begin(), bytes.end());
   });
   write_verification_bin(out_dir / "verification.bin", pack);

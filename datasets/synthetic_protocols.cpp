@@ -1,6 +1,7 @@
 // RFW-style and IJB-C-style protocol trees of loose crops rendered from held-out synthetic identities:
 // the plan (identities, images, pairs, templates) is drawn first, then images render in parallel.
 #include "datasets/synthetic_protocols.h"
+#include "datasets/image_codec.h"
 #include "datasets/synthetic_rng.h"
 
 #include <algorithm>
@@ -18,7 +19,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "datasets/alignment.h"
@@ -139,7 +139,7 @@ int degrade(cv::Mat& img, double severity, Rng& r) {
 }
 
 void write_jpeg(const fs::path& path, const cv::Mat& img, int quality) {
-  if (!cv::imwrite(path.string(), img, {cv::IMWRITE_JPEG_QUALITY, quality})) fail("cannot write image {}", path.string());
+  if (!write_image(path, img, quality)) fail("cannot write image {}", path.string());
 }
 
 // Runs fn(i) for i in [0, n) on a few threads; fn's effects depend only on i. The first exception

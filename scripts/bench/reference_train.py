@@ -4,13 +4,17 @@
 Same backbone architecture (tests/python/reference_backbones.py), same margin head (ArcFace
 s=64 m=0.5 with insightface's linear fallback, or CosFace s=64 m=0.5), a full classifier of
 `--classes` centres N(0, 0.01), SGD lr 0.1 momentum 0.9 weight decay 5e-4 on backbone and centres,
-one fixed in-memory batch of random 112x112 images (arcface_torch's synthetic dataset). Prints one
-JSON line: {"images_per_s", "step_ms", "peak_rss_mib", "torch", ...}.
+one fixed in-memory batch of random 112x112 images (arcface_torch's synthetic dataset). With
+--device cuda --fp16 the backbone runs under torch.autocast(float16) (the whole network, so if
+anything a little more fp16 than arcface_torch's body-only region) and a GradScaler scales the loss,
+as arcface_torch trains. Prints one JSON line: {"images_per_s", "step_ms", "peak_rss_mib",
+"peak_device_mib", "torch", ...}.
 
 Usage: scripts/bench/reference_train.py --backbone mbf --batch 64 --steps 10 --warmup 2 --threads 2
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -36,7 +40,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--head", default="arcface", choices=["arcface", "cosface"])
     parser.add_argument("--sample-rate", type=float, default=1.0)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--fp16", action="store_true", help="autocast float16 and loss scaling (CUDA)")
     args = parser.parse_args()
+    if args.fp16 and args.device != "cuda":
+        parser.error("--fp16 needs --device cuda")
     if args.sample_rate != 1.0:
         parser.error("the reference has a full classifier only: --sample-rate must be 1")
     if args.batch < 2 or args.steps < 1 or args.warmup < 0:
@@ -44,20 +52,26 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = reference_backbones.build(args.backbone)
+    device = torch.device(args.device)
+    model = reference_backbones.build(args.backbone).to(device)
     model.train()
     with torch.no_grad():
-        dim = model(torch.randn(2, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE)).shape[1]
-    weight = torch.nn.Parameter(torch.empty(args.classes, dim).normal_(0, 0.01))
+        dim = model(torch.randn(2, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE,
+                                device=device)).shape[1]
+    weight = torch.nn.Parameter(torch.empty(args.classes, dim, device=device).normal_(0, 0.01))
     optimizer = torch.optim.SGD(list(model.parameters()) + [weight], lr=0.1, momentum=0.9, weight_decay=5e-4)
-    images = torch.randn(args.batch, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE)
-    labels = torch.randint(args.classes, (args.batch,))
+    images = torch.randn(args.batch, 3, reference_backbones.IMAGE_SIZE, reference_backbones.IMAGE_SIZE, device=device)
+    labels = torch.randint(args.classes, (args.batch,), device=device)
+    scaler = torch.cuda.amp.GradScaler(enabled=args.fp16)
     s, m = 64.0, 0.5
     cos_m, sin_m, threshold, fallback = math.cos(m), math.sin(m), math.cos(math.pi - m), m * math.sin(math.pi - m)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        cosine = F.linear(F.normalize(model(images)), F.normalize(weight))
+        # 1.13's CPU autocast refuses float16 even when disabled: no context at all without --fp16.
+        with torch.autocast(device_type="cuda", dtype=torch.float16) if args.fp16 else contextlib.nullcontext():
+            embeddings = model(images)
+        cosine = F.linear(F.normalize(embeddings.float()), F.normalize(weight))
         cos_y = cosine.gather(1, labels[:, None]).clamp(-1, 1)
         if args.head == "arcface":
             sin_y = (1 - cos_y * cos_y).clamp_min(0).sqrt()
@@ -65,19 +79,28 @@ def main() -> int:
         else:
             target = cos_y - m
         logits = cosine.scatter(1, labels[:, None], target) * s
-        F.cross_entropy(logits, labels).backward()
-        optimizer.step()
+        scaler.scale(F.cross_entropy(logits, labels)).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    def wait():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     for _ in range(args.warmup):
         step()
+    wait()
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
+    wait()
     seconds = time.perf_counter() - start
     print(json.dumps({"backbone": args.backbone, "batch": args.batch, "classes": args.classes, "head": args.head,
                       "threads": args.threads, "steps": args.steps, "images_per_s": args.batch * args.steps / seconds,
                       "step_ms": 1000 * seconds / args.steps,
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                      "device": args.device, "fp16": args.fp16,
+                      "peak_device_mib": torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else 0.0,
                       "torch": torch.__version__}))
     return 0
 

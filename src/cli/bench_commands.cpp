@@ -81,10 +81,20 @@ int run_bench_train(const BenchTrainArgs& args) {
                       {"head", o.head},          {"sample_rate", o.sample_rate}, {"classes", o.classes},
                       {"steps", o.steps},        {"warmup", o.warmup},           {"threads", r.threads},
                       {"libtorch", compat::torch_version()},                      {"images_per_s", r.images_per_s},
-                      {"step_ms", r.step_ms},    {"peak_rss_mib", r.peak_rss_mib}};
-  std::printf("%s batch %d, %s, %d classes (sample rate %g), %d threads: %.1f images/s, %.0f ms/step, peak RSS %.0f MiB\n",
-              o.model.backbone.c_str(), o.batch, o.head.c_str(), o.classes, o.sample_rate, r.threads, r.images_per_s,
-              r.step_ms, r.peak_rss_mib);
+                      {"step_ms", r.step_ms},    {"peak_rss_mib", r.peak_rss_mib},
+                      {"device", o.device},      {"autocast", o.model.autocast}, {"peak_device_mib", r.peak_device_mib},
+                      {"flops_per_image", r.flops_per_image}, {"tflops", r.tflops}};
+  std::printf("%s batch %d, %s, %d classes (sample rate %g), %s%s, %d threads: %.1f images/s, %.0f ms/step, peak RSS "
+              "%.0f MiB%s, %.3f TFLOP/s\n",
+              o.model.backbone.c_str(), o.batch, o.head.c_str(), o.classes, o.sample_rate, o.device.c_str(),
+              o.model.autocast == "none" ? "" : (" " + o.model.autocast).c_str(), r.threads, r.images_per_s, r.step_ms,
+              r.peak_rss_mib, o.device == "cuda" ? fmt::format(", peak GPU {:.0f} MiB", r.peak_device_mib).c_str() : "",
+              r.tflops);
+  if (args.peak_tflops > 0) {
+    j["peak_tflops"] = args.peak_tflops;
+    j["utilisation"] = r.tflops / args.peak_tflops;
+    std::printf("%.1f%% of the %.0f TFLOP/s peak given\n", 100 * r.tflops / args.peak_tflops, args.peak_tflops);
+  }
   if (!args.reference_python.empty()) {
     std::string script = args.reference_script.empty()
                              ? std::string(FF_SOURCE_DIR) + "/scripts/bench/reference_train.py"

@@ -163,6 +163,7 @@ struct BenchTrainArgs {
   std::string json;
   std::string reference_python;  // also run scripts/bench/reference_train.py with this interpreter
   std::string reference_script;
+  double peak_tflops = 0;        // the device's peak, to report utilisation
 };
 int run_bench_train(const BenchTrainArgs& args);
 

@@ -257,6 +257,10 @@ int main(int argc, char** argv) {
   bench_train_cmd->add_option("--warmup", bench_train.options.warmup, "Untimed steps first")->capture_default_str();
   bench_train_cmd->add_option("--threads", bench_train.options.threads, "Threads (0 = all cores)")->capture_default_str();
   bench_train_cmd->add_option("--seed", bench_train.options.seed, "Seed of weights and data")->capture_default_str();
+  bench_train_cmd->add_option("--device", bench_train.options.device, "cpu, or cuda with a CUDA LibTorch")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--peak-tflops", bench_train.peak_tflops,
+                              "The device's peak TFLOP/s at this precision: also report the share achieved");
   bench_train_cmd->add_option("--json", bench_train.json, "Append the result as a JSON line to this file");
   bench_train_cmd->add_option("--reference-python", bench_train.reference_python,
                               "Also run the same step in PyTorch with this interpreter (e.g. /usr/bin/python3)");

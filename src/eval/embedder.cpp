@@ -1,9 +1,9 @@
 // Loads, normalises and embeds in batches; the mirrored copy rides in the same batch tensor.
 #include "src/eval/embedder.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <torch/types.h>
 
+#include "datasets/image_codec.h"
 #include "src/eval/eval_options.h"
 #include "src/util/error.h"
 
@@ -70,8 +70,7 @@ at::Tensor embed_encoded(backbones::Backbone& backbone, const std::vector<std::s
                          const EmbedderOptions& options, const std::string& source) {
   auto load = [&](int64_t i) {
     const std::string& bytes = encoded[i];
-    cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-    cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
+    cv::Mat bgr = datasets::decode_image(bytes);
     if (bgr.empty()) fail("{}: image {} cannot be decoded ({} bytes)", source, i, bytes.size());
     return bgr;
   };

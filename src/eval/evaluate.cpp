@@ -9,10 +9,10 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <opencv2/imgcodecs.hpp>
 #include <torch/nn/functional/normalization.h>
 #include <torch/types.h>
 
+#include "datasets/image_codec.h"
 #include "datasets/alignment.h"
 #include "datasets/ijb_meta.h"
 #include "datasets/pair_lists.h"
@@ -51,7 +51,7 @@ datasets::FivePoints five_points(const std::array<float, 10>& xy) {
 }
 
 cv::Mat read_image(const fs::path& path) {
-  cv::Mat image = cv::imread(path.string(), cv::IMREAD_COLOR);
+  cv::Mat image = datasets::read_image(path);
   if (image.empty()) fail("cannot read image {}", path.string());
   return image;
 }
@@ -180,8 +180,7 @@ void evaluate_bin(Context& c, const datasets::VerificationPack& pack, ImageSet& 
   const int64_t n = static_cast<int64_t>(pack.pairs());
   images = {2 * n, [&pack, &c](int64_t i) {
               const std::string& bytes = pack.images[i];
-              cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-              cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
+              cv::Mat bgr = datasets::decode_image(bytes);
               if (bgr.empty()) fail("{}: image {} cannot be decoded ({} bytes)", c.target.path.string(), i, bytes.size());
               return bgr;
             },

@@ -6,6 +6,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 #include <torch/cuda.h>
+#ifdef FF_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>  // only in a build against a CUDA LibTorch
+#endif
 
 #define FF_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -19,6 +22,17 @@ inline std::string torch_version() { return TORCH_VERSION; }
 inline int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
 
 inline bool cuda_available() { return torch::cuda::is_available(); }
+
+// Peak bytes the CUDA caching allocator handed out on `device`, in MiB (0 in a build without CUDA).
+// Index 0 of the stat arrays is the aggregate in every version (the enum moved namespaces in 2.x).
+#ifdef FF_WITH_CUDA
+inline double cuda_peak_allocated_mib(int device) {
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+  return static_cast<double>(stats.allocated_bytes[0].peak) / 1048576.0;
+}
+#else
+inline double cuda_peak_allocated_mib(int) { return 0; }
+#endif
 
 // Autocast for one region, restoring the previous state on exit (Python's `with autocast(...)`).
 // 1.13 has per-backend setters (set_enabled for CUDA, set_cpu_enabled); 2.4+ takes a device type
