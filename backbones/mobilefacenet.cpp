@@ -4,9 +4,9 @@
 #include "backbones/mobilefacenet.h"
 
 #include "backbones/autocast.h"
+#include "backbones/batch_norm_prelu.h"
 
 #include <torch/nn/init.h>
-#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -25,17 +25,28 @@ nn::Conv2d conv2d(const Conv& c) {
   return nn::Conv2d(nn::Conv2dOptions(c.in, c.out, c.kernel).stride(c.stride).padding(c.padding).groups(c.groups).bias(false));
 }
 
-// Conv + BN + PReLU, wrapped in a module whose only child is `layers`.
+// Conv + BN + PReLU, wrapped in a module whose only child is `layers`; BN and PReLU run fused.
 class ConvBlockImpl : public nn::Module {
  public:
-  ConvBlockImpl(const Conv& c, bool activation) {
+  ConvBlockImpl(const Conv& c, bool activation) : conv_(conv2d(c)), bn_(nn::BatchNorm2d(c.out)) {
     layers = register_module("layers", nn::Sequential());
-    layers->push_back(conv2d(c));
-    layers->push_back(nn::BatchNorm2d(c.out));
-    if (activation) layers->push_back(nn::PReLU(nn::PReLUOptions().num_parameters(c.out)));
+    layers->push_back(conv_);
+    layers->push_back(bn_);
+    if (activation) {
+      prelu_ = PReLU(c.out);
+      layers->push_back(prelu_);
+    }
   }
-  at::Tensor forward(at::Tensor x) { return layers->forward(x); }
+  at::Tensor forward(at::Tensor x) {
+    x = conv_(x);
+    return prelu_ ? batch_norm_prelu(x, *bn_, *prelu_) : batch_norm(x, *bn_);
+  }
   nn::Sequential layers{nullptr};
+
+ private:
+  nn::Conv2d conv_;
+  nn::BatchNorm2d bn_;
+  PReLU prelu_{nullptr};
 };
 TORCH_MODULE(ConvBlock);
 

@@ -9,6 +9,15 @@ if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   find_path(FF_NCCL_INCLUDE_DIR nccl.h)
   message(STATUS "FaceForge: LibTorch with CUDA; nccl.h: ${FF_NCCL_INCLUDE_DIR}")
 endif()
+# ATen's OpenMP backend lives inline in its headers: at::parallel_for in our own kernels runs in
+# parallel only when they are compiled with -fopenmp (the fused PReLU, IJB's pair scores). OFF for a
+# pip LibTorch, which carries its own renamed libgomp: a second OpenMP runtime would not share its
+# thread count (scripts/device/build.sh).
+option(FF_WITH_OPENMP "Compile torch users with OpenMP, as Debian's LibTorch was built" ON)
+if(FF_WITH_OPENMP)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)   # GCC's libgomp, the runtime libtorch-dev links
+  set_property(TARGET torch APPEND PROPERTY INTERFACE_LINK_LIBRARIES OpenMP::OpenMP_CXX)
+endif()
 option(FF_WITH_IMGCODECS "Decode and encode images with OpenCV imgcodecs (OFF: in-memory tensors and rendered images only)" ON)
 set(FF_BUNDLE_DIR "" CACHE PATH "Dependencies copied by scripts/device/bundle.sh (include/, lib/) instead of system packages")
 

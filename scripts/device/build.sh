@@ -19,8 +19,10 @@ torch_prefix=${TORCH_PREFIX:-$("$python" -c "import torch; print(torch.utils.cma
 nccl=$("$python" -c 'import nvidia.nccl as m; print(list(m.__path__)[0] + "/include")' 2>/dev/null || true)
 cuda=()
 [ -x /usr/local/cuda/bin/nvcc ] && cuda=(-DCUDAToolkit_ROOT=/usr/local/cuda)
+# FF_WITH_OPENMP=OFF: the wheel's LibTorch brings its own libgomp; our few CPU kernels run serially
+# there rather than under a second OpenMP runtime (the GPU path does not use them).
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-  -DFF_BUNDLE_DIR="$(pwd)/$build/bundle" -DFF_WITH_IMGCODECS=OFF -DBUILD_TESTING=OFF \
+  -DFF_BUNDLE_DIR="$(pwd)/$build/bundle" -DFF_WITH_IMGCODECS=OFF -DFF_WITH_OPENMP=OFF -DBUILD_TESTING=OFF \
   ${nccl:+-DFF_NCCL_INCLUDE_DIR="$nccl"} "${cuda[@]}" "${@:3}"
 cmake --build "$build" --target faceforge
 "$build/faceforge" --version

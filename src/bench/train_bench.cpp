@@ -10,12 +10,13 @@
 
 #include "backbones/backbone.h"
 #include "backbones/summary.h"
-#include "losses/margin_head.h"
-#include "losses/partial_fc.h"
+#include "losses/head_options.h"
 #include "src/dist/rendezvous.h"
 #include "src/dist/world.h"
 #include "src/train/optim_options.h"
 #include "src/train/loss_scaler.h"
+#include "src/train/objective.h"
+#include "src/train/optimizer_step.h"
 #include "src/train/param_groups.h"
 #include "src/util/torch_compat.h"
 #include "src/util/error.h"
@@ -42,37 +43,29 @@ TrainBenchResult bench_train(const TrainBenchOptions& o) {
                       static_cast<double>(net->embedding_size()) * o.classes * o.sample_rate;
   result.flops_per_image = 3 * 2 * macs;
   auto world = dist::World::connect(dist::Rendezvous{}, dist::DistOptions{});
+  // The trainer's own objective (a Partial FC classifier of o.classes) and end of step.
   losses::HeadOptions head;
   head.head = o.head;
-  losses::PartialFC fc(world, o.classes, net->embedding_size(), losses::make_margin_head(head),
-                       losses::PartialFCOptions{o.sample_rate, true}, static_cast<uint64_t>(o.seed));
+  head.partial_fc.sample_rate = o.sample_rate;
+  train::Objective objective(head, o.classes, net->embedding_size(), world, static_cast<uint64_t>(o.seed));
   train::OptimOptions optim;  // SGD, lr 0.1, momentum 0.9, weight decay 5e-4: arcface_torch's
   std::vector<double> scales;
   net->to(device);
-  fc.to(device);
-  auto sgd = train::make_optimizer(train::split_parameters(net->parameters(), fc.parameters(), false), optim, scales);
+  objective.to(device);
+  const auto groups = train::split_parameters(net->parameters(), objective.parameters(), false);
+  auto sgd = train::make_optimizer(groups, optim, scales);
   at::Tensor images = at::randn({o.batch, 3, 112, 112}).to(device);
   at::Tensor labels = at::randint(o.classes, {o.batch}, at::TensorOptions().dtype(at::kLong)).to(device);
   // fp16 autocast trains with dynamic loss scaling, as the trainer does (and the reference's GradScaler).
   train::LossScaler scaler(o.model.autocast == "fp16");
-  std::vector<at::Tensor> parameters = net->parameters();
+  const std::vector<at::Tensor> parameters = groups.all();
   net->train();
-  fc.train();
+  objective.train();
   auto step = [&](int i) {
     sgd->zero_grad();
-    fc.set_step(i);
-    scaler.scale_loss(fc.forward(net->forward(images), labels)).backward();
-    if (scaler.enabled()) {
-      std::vector<at::Tensor> grads;
-      for (const auto& p : parameters)
-        if (p.grad().defined()) grads.push_back(p.grad());
-      for (auto& g : fc.pending_gradients()) grads.push_back(g);
-      const bool finite = scaler.unscale(grads);
-      scaler.update(!finite);
-      if (!finite) return fc.discard_pending();
-    }
-    sgd->step();
-    fc.update(train::centre_step(optim, optim.lr));
+    objective.on_step(i);
+    scaler.scale_loss(objective.forward(net->forward(images), labels)).backward();
+    train::apply_step(*world, parameters, {}, *sgd, objective, train::centre_step(optim, optim.lr), scaler, {});
   };
   auto wait = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
@@ -98,7 +91,8 @@ std::vector<std::string> reference_train_args(const TrainBenchOptions& o) {
           "--classes",  std::to_string(o.classes), "--steps", std::to_string(o.steps),
           "--warmup",   std::to_string(o.warmup),  "--threads", std::to_string(o.threads > 0 ? o.threads : cores()),
           "--seed",     std::to_string(o.seed),    "--head", o.head,
-          "--sample-rate", fmt::format("{}", o.sample_rate), "--device", o.device};
+          "--sample-rate", fmt::format("{}", o.sample_rate), "--device", o.device,
+          "--channels-last", o.model.channels_last};  // the same memory format as ours, auto included
   if (o.model.autocast == "fp16") args.push_back("--fp16");
   return args;
 }

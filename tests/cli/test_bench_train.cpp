@@ -20,6 +20,9 @@ TEST_CASE("bench train reports images/s, peak memory and the ratio to its PyTorc
   CHECK(j["reference"]["threads"] == 1);
   CHECK(j["reference"]["classes"] == 20);
   CHECK(j["reference"]["head"] == "arcface");
+  // Same run-time settings on both sides: mbf's NHWC default and the tuned allocator.
+  CHECK(j["reference"]["channels_last"] == true);
+  CHECK(j["reference"]["allocator_tuned"] == true);
   const double ours = j["images_per_s"], theirs = j["reference"]["images_per_s"];
   CHECK(ours > 0);
   CHECK(theirs > 0);
