@@ -5,17 +5,16 @@
 // write the normalised tensor, keep it for backward, and read and write activations again in each
 // backward. Fused, forward reads x twice (statistics, output) and writes y once; backward recomputes
 // the normalised value from x and reads x and dy twice, writing dx once; nothing but x is kept.
-// Running statistics and num_batches_tracked update exactly as torch::nn::BatchNorm2d's do. Eval
+// Running statistics and num_batches_tracked follow torch::nn::BatchNorm2d's update rule. Eval
 // mode, other devices and dtypes, and momentum-less BN run the two modules one after the other.
 #pragma once
 
+#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
-
-#include "backbones/prelu.h"
 
 namespace ff::backbones {
 
-at::Tensor batch_norm_prelu(const at::Tensor& x, torch::nn::BatchNorm2dImpl& bn, PReLUImpl& prelu);
+at::Tensor batch_norm_prelu(const at::Tensor& x, torch::nn::BatchNorm2dImpl& bn, torch::nn::PReLUImpl& prelu);
 
 // BatchNorm2d alone through the same passes (a PReLU of slope 1 is the identity).
 at::Tensor batch_norm(const at::Tensor& x, torch::nn::BatchNorm2dImpl& bn);

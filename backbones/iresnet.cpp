@@ -29,7 +29,7 @@ class IBasicBlockImpl : public nn::Module {
     bn1 = register_module("bn1", make_batch_norm(in));
     conv1 = register_module("conv1", conv3x3(in, planes, 1));
     bn2 = register_module("bn2", make_batch_norm(planes));
-    prelu = register_module("prelu", PReLU(planes));
+    prelu = register_module("prelu", nn::PReLU(nn::PReLUOptions().num_parameters(planes)));
     conv2 = register_module("conv2", conv3x3(planes, planes, stride));
     bn3 = register_module("bn3", make_batch_norm(planes));
     if (stride != 1 || in != planes) {
@@ -44,7 +44,7 @@ class IBasicBlockImpl : public nn::Module {
   }
   nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  PReLU prelu{nullptr};
+  nn::PReLU prelu{nullptr};
   nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(IBasicBlock);
@@ -56,7 +56,7 @@ IResNet::IResNet(const IResNetOptions& options) : options_(options) {
   constexpr int kFinalSide = 7;  // 112 halved by four stride-2 stages
   conv1_ = register_module("conv1", conv3x3(3, 64, 1));
   bn1_ = register_module("bn1", make_batch_norm(64));
-  prelu_ = register_module("prelu", PReLU(64));
+  prelu_ = register_module("prelu", nn::PReLU(nn::PReLUOptions().num_parameters(64)));
   int in = 64;
   for (int s = 0; s < 4; ++s) {
     nn::Sequential stage;

@@ -13,9 +13,9 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/activation.h>
 
 #include "backbones/backbone.h"
-#include "backbones/prelu.h"
 
 namespace ff::backbones {
 
@@ -52,7 +52,7 @@ class IResNet : public Backbone {
   IResNetOptions options_;
   torch::nn::Conv2d conv1_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr};
-  PReLU prelu_{nullptr};
+  torch::nn::PReLU prelu_{nullptr};
   std::array<torch::nn::Sequential, 4> stages_{nullptr, nullptr, nullptr, nullptr};
   torch::nn::BatchNorm2d bn2_{nullptr};
   torch::nn::Dropout dropout_{nullptr};

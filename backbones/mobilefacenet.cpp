@@ -7,6 +7,7 @@
 #include "backbones/batch_norm_prelu.h"
 
 #include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -33,7 +34,7 @@ class ConvBlockImpl : public nn::Module {
     layers->push_back(conv_);
     layers->push_back(bn_);
     if (activation) {
-      prelu_ = PReLU(c.out);
+      prelu_ = nn::PReLU(nn::PReLUOptions().num_parameters(c.out));
       layers->push_back(prelu_);
     }
   }
@@ -46,7 +47,7 @@ class ConvBlockImpl : public nn::Module {
  private:
   nn::Conv2d conv_;
   nn::BatchNorm2d bn_;
-  PReLU prelu_{nullptr};
+  nn::PReLU prelu_{nullptr};
 };
 TORCH_MODULE(ConvBlock);
 

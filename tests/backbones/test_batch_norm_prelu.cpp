@@ -1,70 +1,12 @@
-// The fused CPU kernels of the backbones against LibTorch's own operators: PReLU (values and
-// both gradients in NCHW, NHWC, shared weight, strided, exact zeros) and BatchNorm2d + PReLU.
+// The backbones' fused CPU BatchNorm2d (+ PReLU) against LibTorch's own modules: values, every
+// gradient and the running statistics, in NCHW and NHWC.
 #include <catch2/catch.hpp>
 
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "backbones/batch_norm_prelu.h"
-#include "backbones/prelu.h"
-
-namespace {
-
-struct Grads {
-  at::Tensor y, dx, dw;
-};
-
-// y = f(x, w); backward of sum(y * probe) so every output element gets its own gradient.
-template <typename F>
-Grads run(F f, const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& probe) {
-  at::Tensor x = x0.detach().clone().requires_grad_(true);
-  at::Tensor w = w0.detach().clone().requires_grad_(true);
-  at::Tensor y = f(x, w);
-  (y * probe).sum().backward();
-  return {y.detach(), x.grad(), w.grad()};
-}
-
-void check_same(const at::Tensor& x, const at::Tensor& w) {
-  const at::Tensor probe = at::randn(x.sizes());
-  const Grads ours = run([](const at::Tensor& a, const at::Tensor& b) { return ff::backbones::prelu(a, b); }, x, w, probe);
-  const Grads torch = run([](const at::Tensor& a, const at::Tensor& b) { return at::prelu(a, b); }, x, w, probe);
-  CHECK(at::equal(ours.y, torch.y));
-  CHECK(at::equal(ours.dx, torch.dx));
-  // dw is a sum of many products: same within float rounding of the summation order.
-  CHECK(at::allclose(ours.dw, torch.dw, 1e-4, 1e-4));
-  CHECK(ours.y.is_contiguous(x.suggest_memory_format()));
-}
-
-}  // namespace
-
-TEST_CASE("fused PReLU equals at::prelu in values and gradients", "[backbones]") {
-  torch::manual_seed(3);
-  const at::Tensor w = at::rand({16}) * 0.5;
-  SECTION("NCHW, odd plane size") { check_same(at::randn({3, 16, 7, 5}), w); }
-  SECTION("NHWC") { check_same(at::randn({3, 16, 9, 9}).contiguous(at::MemoryFormat::ChannelsLast), w); }
-  SECTION("one weight shared by all channels") { check_same(at::randn({2, 16, 6, 6}), at::full({1}, 0.3)); }
-  SECTION("a strided view") { check_same(at::randn({4, 16, 8, 10}).transpose(2, 3), w); }
-  SECTION("2-D input (batch x channels)") { check_same(at::randn({40, 16}), w); }
-  SECTION("exact zeros take the negative branch, as torch") {
-    at::Tensor x = at::randn({2, 16, 4, 4});
-    x.index_put_({x.abs() < 0.5}, 0.0);
-    check_same(x, w);
-  }
-  SECTION("large enough to be split over threads") {
-    check_same(at::randn({8, 16, 40, 40}), w);
-    check_same(at::randn({8, 16, 40, 40}).contiguous(at::MemoryFormat::ChannelsLast), w);
-  }
-}
-
-TEST_CASE("PReLU module: torch.nn.PReLU's parameter name, shape and initial value", "[backbones]") {
-  ff::backbones::PReLU m(8);
-  const auto params = m->named_parameters();
-  REQUIRE(params.size() == 1);
-  CHECK(params.contains("weight"));
-  CHECK(at::equal(m->weight, at::full({8}, 0.25)));
-  // Hand-worked: slope 0.25 below zero, identity above.
-  const at::Tensor y = m->forward(at::tensor({-4.f, 2.f, 0.f, -1.f}).reshape({1, 4}).repeat({1, 2}));
-  CHECK(at::equal(y, at::tensor({-1.f, 2.f, 0.f, -0.25f, -1.f, 2.f, 0.f, -0.25f}).reshape({1, 8})));
-}
 
 namespace {
 
@@ -74,7 +16,7 @@ void check_batch_norm_prelu(const at::Tensor& x0, int64_t slopes, double slack =
   namespace nn = torch::nn;
   const int64_t C = x0.size(1);
   nn::BatchNorm2d bn_ref(nn::BatchNorm2dOptions(C).momentum(0.2)), bn(nn::BatchNorm2dOptions(C).momentum(0.2));
-  ff::backbones::PReLU prelu(slopes);
+  nn::PReLU prelu(nn::PReLUOptions().num_parameters(slopes));
   bn_ref->to(at::kDouble);
   at::Tensor slope_ref;
   {
@@ -125,6 +67,15 @@ TEST_CASE("fused BatchNorm2d + PReLU equals the two LibTorch modules in training
     check_batch_norm_prelu(at::randn({4, 16, 8, 8}) * 0.1 + 100, 16, 20);
     check_batch_norm_prelu((at::randn({4, 16, 8, 8}) * 0.1 + 100).contiguous(at::MemoryFormat::ChannelsLast), 16, 20);
   }
+  SECTION("a NaN reaches the output, so training's NaN check still fires") {
+    torch::nn::BatchNorm2d bn(4);
+    torch::nn::PReLU prelu(torch::nn::PReLUOptions().num_parameters(4));
+    at::Tensor x = at::randn({2, 4, 5, 5});
+    x[1][2][3][3] = std::numeric_limits<float>::quiet_NaN();
+    const at::Tensor y = ff::backbones::batch_norm_prelu(x, *bn, *prelu);
+    CHECK(y.select(1, 2).isnan().all().item<bool>());
+    CHECK_FALSE(y.select(1, 0).isnan().any().item<bool>());
+  }
   SECTION("split over threads") {
     check_batch_norm_prelu(at::randn({16, 32, 40, 40}).contiguous(at::MemoryFormat::ChannelsLast), 32);
     check_batch_norm_prelu(at::randn({16, 32, 40, 40}), 32);
@@ -153,7 +104,7 @@ TEST_CASE("BatchNorm2d alone through the fused kernel equals LibTorch's module i
 TEST_CASE("fused BatchNorm2d + PReLU leaves eval mode to the modules", "[backbones]") {
   torch::manual_seed(6);
   torch::nn::BatchNorm2d bn(8);
-  ff::backbones::PReLU prelu(8);
+  torch::nn::PReLU prelu(torch::nn::PReLUOptions().num_parameters(8));
   bn->running_mean.normal_();
   bn->eval();
   const at::Tensor x = at::randn({2, 8, 5, 5});
