@@ -39,6 +39,13 @@ class Backbone : public torch::nn::Module {
   virtual int embedding_size() const = 0;
 };
 
+// Where a module's parameters (else buffers) live; the CPU for a module with neither.
+inline c10::Device device_of(const torch::nn::Module& module) {
+  for (const auto& p : module.parameters()) return p.device();
+  for (const auto& b : module.buffers()) return b.device();
+  return c10::kCPU;
+}
+
 using BackboneFactory = std::function<std::shared_ptr<Backbone>(const BackboneOptions&)>;
 
 // Registration is explicit (called from main and tests): static self-registration in a static

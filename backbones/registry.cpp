@@ -91,7 +91,7 @@ void bind_schema(config::Schema& s, BackboneOptions& o) {
         config::Bounds::half_open(0, 1));
   s.add("model.drop_path", o.drop_path, "ViT: stochastic-depth rate of the last block (linear from 0 at the first)",
         config::Bounds::half_open(0, 1));
-  s.add("model.autocast", o.autocast, "mixed precision for the backbone body (fp16 needs CUDA); the head stays float32",
+  s.add("model.autocast", o.autocast, "mixed precision for the backbone body: fp16 (CUDA; dynamic loss scaling; a CPU run trains in fp32) or bf16; the head stays float32",
         {std::begin(kAutocastModes), std::end(kAutocastModes)});
   s.add("model.init_from", o.init_from,
         "start training from these backbone weights: a PyTorch state dict (torch.save) or a FaceForge checkpoint");

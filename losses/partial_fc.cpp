@@ -116,8 +116,9 @@ at::Tensor PartialFC::forward(const at::Tensor& embeddings, const at::Tensor& la
           splitmix64(seed_ ^ splitmix64((static_cast<uint64_t>(step_) << 20) ^ static_cast<uint64_t>(draws_) ^
                                         (static_cast<uint64_t>(world.rank()) << 52))));
       at::Tensor score = at::rand({range_.size()}, generator, at::TensorOptions());
-      score.index_fill_(0, positives, 2.0);  // positives outrank every random score
-      index = std::get<0>(std::get<1>(score.topk(budget)).sort());
+      // Drawn on the CPU whatever the device, so a GPU run samples the classes a CPU run does.
+      score.index_fill_(0, positives.cpu(), 2.0);  // positives outrank every random score
+      index = std::get<0>(std::get<1>(score.topk(budget)).sort()).to(y.device());
     }
     ++draws_;
     local_y = at::where(owned, at::searchsorted(index, local_y.clamp_min(0)), local_y);
@@ -365,6 +366,7 @@ void PartialFC::load_shards(std::vector<torch::serialize::InputArchive>& shards)
       torch::serialize::InputArchive head_archive;
       a.read("head", head_archive);
       head_->load(head_archive);
+      head_->to(weight.device());  // loading adopts the shard's (CPU) tensors; the head stays with the centres
     }
     if (lo >= hi) continue;
     auto copy_rows = [&](const char* key, at::Tensor& into, int64_t per_class) {

@@ -40,7 +40,7 @@ bool is_loopback(const std::string& host) {
 World::World() = default;
 World::~World() = default;
 
-std::shared_ptr<World> World::connect(const Rendezvous& r, const DistOptions& options, bool cuda) {
+std::shared_ptr<World> World::connect(const Rendezvous& r, const DistOptions& options, c10::Device device) {
   auto world = std::make_shared<World>();
   world->timeout_seconds_ = options.timeout_seconds;
   if (r.world <= 1) return world;
@@ -48,7 +48,10 @@ std::shared_ptr<World> World::connect(const Rendezvous& r, const DistOptions& op
   world->size_ = r.world;
   world->local_rank_ = r.local_rank;
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
-  std::string backend = options.backend == "auto" ? (cuda ? "nccl" : "gloo") : options.backend;
+  std::string backend = options.backend == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : options.backend;
+  if (backend == "nccl" && !device.is_cuda())
+    fail("dist.backend nccl needs the training tensors on a CUDA device (train.device), they are on {}", device.str());
+  world->device_ = backend == "nccl" ? device : c10::Device(c10::kCPU);
   auto group = std::make_unique<Group>();
   group->name = backend;
   try {
@@ -118,22 +121,30 @@ void run(const char* what, int rank, int size, double timeout_seconds,
   }
 }
 
+// The tensor on the group's device (itself when already there): what the backend accepts.
+at::Tensor on_device(const at::Tensor& tensor, c10::Device device) {
+  return tensor.device() == device ? tensor : tensor.to(device);
+}
+
 }  // namespace
 
 void World::all_reduce(at::Tensor& tensor, ReduceOp op) {
   if (!group_) return;
-  std::vector<at::Tensor> tensors{tensor};
+  std::vector<at::Tensor> tensors{on_device(tensor, device_)};
   c10d::AllreduceOptions options;
   options.reduceOp = op == ReduceOp::sum ? c10d::ReduceOp::SUM : c10d::ReduceOp::MAX;
   run("all_reduce", rank_, size_, timeout_seconds_, [&] { return group_->backend->allreduce(tensors, options); });
+  if (!tensors[0].is_same(tensor)) tensor.copy_(tensors[0]);
 }
 
 std::vector<at::Tensor> World::all_gather(const at::Tensor& tensor) {
   if (!group_) return {tensor};
-  std::vector<at::Tensor> inputs{tensor.contiguous()};
+  std::vector<at::Tensor> inputs{on_device(tensor, device_).contiguous()};
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < size_; ++r) outputs[0].push_back(at::empty_like(inputs[0]));
   run("all_gather", rank_, size_, timeout_seconds_, [&] { return group_->backend->allgather(outputs, inputs); });
+  if (tensor.device() != device_)
+    for (auto& t : outputs[0]) t = t.to(tensor.device());
   return outputs[0];
 }
 
@@ -144,10 +155,11 @@ at::Tensor World::all_gather_cat(const at::Tensor& tensor) {
 
 void World::broadcast(at::Tensor& tensor, int root) {
   if (!group_) return;
-  std::vector<at::Tensor> tensors{tensor};
+  std::vector<at::Tensor> tensors{on_device(tensor, device_)};
   c10d::BroadcastOptions options;
   options.rootRank = root;
   run("broadcast", rank_, size_, timeout_seconds_, [&] { return group_->backend->broadcast(tensors, options); });
+  if (!tensors[0].is_same(tensor)) tensor.copy_(tensors[0]);
 }
 
 std::string World::broadcast_string(const std::string& text, int root) {

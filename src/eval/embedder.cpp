@@ -43,6 +43,7 @@ at::Tensor embed_images(backbones::Backbone& backbone, int64_t count, const Imag
   torch::NoGradGuard no_grad;
   const bool was_training = backbone.is_training();
   backbone.eval();
+  const at::Device device = backbones::device_of(backbone);  // images are prepared on the CPU, embedded there
   const bool flip = options.flip != FlipFusion::none;
   const int copies = flip ? 2 : 1;
   const int64_t image_floats = 3 * kImageSize * kImageSize;
@@ -57,7 +58,7 @@ at::Tensor embed_images(backbones::Backbone& backbone, int64_t count, const Imag
       datasets::bgr_to_input(bgr, data + i * image_floats, false, options.input);
       if (flip) datasets::bgr_to_input(bgr, data + (n + i) * image_floats, true, options.input);
     }
-    at::Tensor features = backbone.forward(input).to(torch::kFloat);
+    at::Tensor features = backbone.forward(input.to(device)).to(torch::kFloat);
     if (options.flip == FlipFusion::sum) features = features.narrow(0, 0, n) + features.narrow(0, n, n);
     if (options.flip == FlipFusion::concat) features = torch::cat({features.narrow(0, 0, n), features.narrow(0, n, n)}, 1);
     chunks.push_back(features.cpu());

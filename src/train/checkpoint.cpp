@@ -10,6 +10,7 @@
 #include <ATen/Context.h>
 #include <torch/serialize.h>
 
+#include "backbones/backbone.h"
 #include "backbones/state_dict.h"
 #include "backbones/weights_file.h"
 #include "src/dist/world.h"
@@ -116,8 +117,10 @@ CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& back
     return t.item<int64_t>();
   };
   try {
+    // Read onto the backbone's device: a GPU run's checkpoint loads on a CPU machine, and a
+    // parameter is filled in place rather than moved to the file's device.
     torch::serialize::InputArchive archive;
-    archive.load_from(path.string());
+    archive.load_from(path.string(), backbones::device_of(backbone));
     torch::serialize::InputArchive backbone_archive, optimizer_archive;
     archive.read("backbone", backbone_archive);
     backbone.load(backbone_archive);
@@ -141,7 +144,8 @@ CheckpointCounters load_checkpoint(const fs::path& path, torch::nn::Module& back
     if (!fs::exists(shard)) fail("checkpoint {} was written by {} ranks but {} is missing", path.string(),
                                  counters.world_size, shard.string());
     try {
-      shards[static_cast<size_t>(r)].load_from(shard.string());
+      // On the CPU: Partial FC copies its own rows out of every shard, wherever its centres live.
+      shards[static_cast<size_t>(r)].load_from(shard.string(), c10::Device(c10::kCPU));
     } catch (const c10::Error& e) {
       fail("cannot read classifier shard {}: {}", shard.string(), e.what_without_backtrace());
     }
@@ -187,7 +191,7 @@ CheckpointCounters load_backbone_weights(const fs::path& path, torch::nn::Module
   CheckpointCounters counters;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path.string());
+    archive.load_from(path.string(), backbones::device_of(backbone));
     torch::serialize::InputArchive backbone_archive;
     archive.read("backbone", backbone_archive);
     backbone.load(backbone_archive);

@@ -20,13 +20,14 @@ bool LossScaler::unscale(const std::vector<at::Tensor>& gradients) const {
   if (!enabled_) return true;
   at::NoGradGuard no_grad;
   const double inverse = 1.0 / scale_;
-  bool finite = true;
+  // One answer read back at the end (one device synchronisation per step, not one per tensor).
+  std::vector<at::Tensor> finite;
   for (const auto& g : gradients) {
     if (!g.defined()) continue;
     g.mul_(inverse);
-    if (finite && !at::isfinite(g).all().item<bool>()) finite = false;
+    finite.push_back(at::isfinite(g).all());
   }
-  return finite;
+  return finite.empty() || at::stack(finite).all().item<bool>();
 }
 
 void LossScaler::update(bool found_inf) {

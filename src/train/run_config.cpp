@@ -20,6 +20,10 @@ config::Schema make_schema(RunConfig& c) {
   s.add("train.max_steps", c.train.max_steps, "stop after this many steps (0 = all epochs)", Bounds::at_least(0));
   s.add("train.threads", c.train.threads, "intra-op compute threads per rank (0 = the node's cores / its ranks)",
         Bounds::at_least(0));
+  s.add("train.device", c.train.device,
+        "where training runs: auto (CUDA when LibTorch sees a GPU, else CPU), cpu or cuda (each rank on "
+        "cuda:LOCAL_RANK)",
+        {"auto", "cpu", "cuda"});
   s.add("train.log_every", c.train.log_every, "steps between progress lines", Bounds::at_least(1));
   s.add("train.accumulate_steps", c.train.accumulate_steps,
         "micro-batches per optimizer step: gradients summed, each loss divided by this (a step sees batch_size x "

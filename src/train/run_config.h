@@ -20,6 +20,7 @@ struct TrainOptions {
   int epochs = 20;
   int max_steps = 0;   // stop after this many steps (0 = run all epochs); the schedule still spans all epochs
   int threads = 0;     // torch intra-op threads; 0 = this node's cores shared by its ranks
+  std::string device = "auto";  // auto | cpu | cuda: auto takes the GPU when LibTorch sees one (rank r: cuda:LOCAL_RANK)
   int log_every = 10;  // steps between progress lines
   int accumulate_steps = 1;  // micro-batches per optimizer step (gradients summed, loss averaged)
   int checkpoint_every = 0;  // steps between checkpoints besides each epoch's end (0 = epochs only)

@@ -19,6 +19,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
+#include <c10/core/DeviceGuard.h>
 
 #include "backbones/backbone.h"
 #include "datasets/loader.h"
@@ -41,6 +42,7 @@
 #include "src/util/host.h"
 #include "src/util/sha256.h"
 #include "src/util/threads.h"
+#include "src/util/torch_compat.h"
 #include "src/util/progress.h"
 
 namespace ff::train {
@@ -136,6 +138,19 @@ std::vector<store::DataSourceRow> data_source_rows(const datasets::MixedSource& 
   return rows;
 }
 
+// train.device for this rank: cuda:LOCAL_RANK when asked for, or with auto when LibTorch sees a GPU.
+at::Device training_device(const std::string& choice, int local_rank) {
+  const int gpus = compat::cuda_device_count();
+  if (choice == "cpu" || (choice == "auto" && gpus == 0)) return at::kCPU;
+  if (gpus == 0)
+    fail("train.device cuda: this LibTorch ({}) sees no CUDA device; use train.device=cpu or auto",
+         compat::torch_version());
+  if (local_rank >= gpus)
+    fail("train.device cuda: local rank {} has no GPU of its own ({} visible); start at most {} ranks per node",
+         local_rank, gpus, gpus);
+  return {at::kCUDA, static_cast<c10::DeviceIndex>(local_rank)};
+}
+
 nlohmann::json to_json(const std::vector<store::DataSourceRow>& rows) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows)
@@ -167,13 +182,17 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
 
   // A world of one unless a launcher (faceforge launch, torchrun, SLURM) set the rendezvous.
   const dist::Rendezvous rendezvous = dist::rendezvous_from_env();
-  auto world = dist::World::connect(rendezvous, config.dist);
+  const at::Device device = training_device(config.train.device, rendezvous.local_rank);
+  // Allocations that name no device index (and NCCL's communicator) go to this rank's GPU.
+  c10::OptionalDeviceGuard device_guard;
+  if (device.is_cuda()) device_guard.reset_device(device);
+  auto world = dist::World::connect(rendezvous, config.dist, device);
   const bool main_rank = world->is_main();
   const int ranks = world->size();
-  // Training runs on the CPU here; fp16 autocast needs CUDA (LibTorch's CPU autocast has no
-  // half-precision kernels), so an fp16 config trains in fp32 and says so. bf16 works on CPU.
+  // fp16 autocast needs CUDA (LibTorch's CPU autocast has no half-precision kernels), so a CPU run
+  // of an fp16 config trains in fp32 and says so. bf16 works on both.
   std::string precision_note;
-  if (config.model.autocast == "fp16") {
+  if (config.model.autocast == "fp16" && !device.is_cuda()) {
     config.model.autocast = "none";
     precision_note = "model.autocast fp16 needs CUDA; this CPU run trains in fp32 (no loss scaling)";
     if (main_rank) std::printf("note: %s\n", precision_note.c_str());
@@ -250,6 +269,9 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
     objective = std::make_shared<Objective>(config.loss, source->num_classes(), backbone->embedding_size(), world,
                                             static_cast<uint64_t>(config.seed));
   }
+  // On the device before the optimizer takes the parameters (and before a checkpoint fills them).
+  backbone->to(device);
+  objective->to(device);
   // The classifiers' centres are not here: Objective::update_classifiers() steps them.
   const ParameterGroups groups =
       split_parameters(backbone->parameters(), objective->parameters(), config.optim.no_decay_bn_bias);
@@ -309,7 +331,7 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
       info.config_hash = fnv1a_hex(resolved);
       if (const char* user = std::getenv("USER")) info.user_name = user;
       info.hardware = cpu_summary();
-      if (torch::cuda::is_available()) info.hardware += fmt::format("; cuda: {} devices", torch::cuda::device_count());
+      if (device.is_cuda()) info.hardware += fmt::format("; cuda: {} devices", compat::cuda_device_count());
       info.world_size = ranks;
       result.run_id = store->begin_run(info);
       update_run_json(result.run_dir, {{"run_id", result.run_id},
@@ -364,10 +386,10 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
   };
   ProgressLine progress;
   if (main_rank) {
-    std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d ranks x %d images%s, %d threads per rank%s\n",
+    std::printf("run %s (id %lld): %lld steps/epoch, %lld steps, %d ranks x %d images%s on %s, %d threads per rank%s\n",
                 result.run_dir.c_str(), static_cast<long long>(result.run_id), static_cast<long long>(steps_per_epoch),
                 static_cast<long long>(run_steps), ranks, config.train.batch_size,
-                accumulate > 1 ? fmt::format(" x {} micro-batches", accumulate).c_str() : "", threads,
+                accumulate > 1 ? fmt::format(" x {} micro-batches", accumulate).c_str() : "", device.str().c_str(), threads,
                 previous ? fmt::format(", resumed at step {} from {}", step, previous->checkpoint.string()).c_str() : "");
     for (size_t k = 0; k < members.size(); ++k) {
       const auto& m = members[k];
@@ -380,7 +402,7 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
     std::fflush(stdout);
   }
   write_log({{"event", previous ? "resume" : "start"}, {"step", step}, {"world_size", ranks},
-             {"global_batch", global_batch}, {"backend", world->backend()},
+             {"global_batch", global_batch}, {"backend", world->backend()}, {"device", device.str()},
              {"precision", config.model.autocast == "none" ? "fp32" : config.model.autocast},
              {"loss_scaling", scaler.enabled()}});
   if (!precision_note.empty()) write_log({{"event", "note"}, {"message", precision_note}});
@@ -504,7 +526,8 @@ TrainResult train(const RunConfig& given, const std::string& command_line) {
         for (int micro = 0; micro < accumulate; ++micro) {
           auto batch = loader.next();
           if (!batch) fail("the loader ended epoch {} early, at batch {}", epoch, batch_in_epoch * accumulate + micro);
-          at::Tensor loss = objective->forward(backbone->forward(batch->images), batch->labels, batch->origins);
+          const datasets::Batch on_device = batch->to(device);  // asynchronous from pinned memory
+          at::Tensor loss = objective->forward(backbone->forward(on_device.images), on_device.labels, on_device.origins);
           const auto* origin = batch->origins.data_ptr<int64_t>();
           for (int64_t i = 0; i < batch->origins.numel(); ++i) ++seen[static_cast<size_t>(origin[i])];
           report_bad_images();

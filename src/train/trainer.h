@@ -1,4 +1,5 @@
-// Training on one process or many (a launcher's environment decides; src/dist): data shard ->
+// Training on one process or many (a launcher's environment decides; src/dist), on the CPU or
+// each rank's GPU (train.device; fp16 autocast with loss scaling needs CUDA): data shard ->
 // backbone (data parallel, gradients averaged) -> Partial FC classifier (sharded over the ranks)
 // -> SGD, with warmup + polynomial LR, progress lines and JSON lines, checkpoints per epoch (and
 // every train.checkpoint_every steps), resume from any checkpoint on any world size

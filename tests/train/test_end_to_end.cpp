@@ -15,6 +15,7 @@
 #include "src/train/checkpoint.h"
 #include "src/train/trainer.h"
 #include "src/util/atomic_file.h"
+#include "src/util/torch_compat.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -70,6 +71,8 @@ TEST_CASE("a tiny run writes a run folder, checkpoints, logs and a results row",
     }
     if (j["event"] == "eval") ++evals;
     if (j["event"] == "end") ++ends;
+    // train.device auto: this rank's GPU when LibTorch sees one.
+    if (j["event"] == "start") CHECK(j["device"] == (ff::compat::cuda_available() ? "cuda:0" : "cpu"));
   }
   CHECK(steps == 4);
   CHECK(evals == 1);
@@ -216,6 +219,15 @@ TEST_CASE("eval.every evaluates each step's checkpoint, marks the best one and t
   auto bad = ff::train::load_run_config((dir / "tiny.yaml").string(), {"eval.best=lfw/accuracy"});
   CHECK_THROWS_WITH(ff::train::train(bad, "test"),
                     "eval.best 'lfw/accuracy': expected TARGET/METRIC with TARGET one of eval.targets (verification)");
+  // train.device cuda on a machine without a GPU: one line before any work (auto trains on the CPU).
+  if (!ff::compat::cuda_available()) {
+    auto gpu = ff::train::load_run_config((dir / "tiny.yaml").string(), {"train.device=cuda", "name=gpu"});
+    CHECK_THROWS_WITH(ff::train::train(gpu, "test"),
+                      Catch::StartsWith("train.device cuda: this LibTorch (") &&
+                          Catch::EndsWith(") sees no CUDA device; use train.device=cpu or auto"));
+    for (const auto& entry : fs::directory_iterator(dir / "runs"))
+      CHECK(entry.path().filename().string().rfind("gpu", 0) != 0);  // no run folder was made
+  }
 }
 
 TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias, train.keep_checkpoints and fp16 asked on CPU", "[train][slow]") {
@@ -227,7 +239,8 @@ TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias, train.ke
   auto config = ff::train::load_run_config(
       (dir / "tiny.yaml").string(),
       {"optim.schedule=cosine", "optim.min_lr=0.01", "optim.clip_grad_norm=1", "optim.no_decay_bn_bias=true",
-       "train.checkpoint_every=1", "train.keep_checkpoints=2", "eval.targets=[]", "model.autocast=fp16"});
+       "train.checkpoint_every=1", "train.keep_checkpoints=2", "eval.targets=[]", "model.autocast=fp16",
+       "train.device=cpu"});
   auto result = ff::train::train(config, "test");
   REQUIRE(result.steps == 4);
   std::ifstream log(result.run_dir / "train.jsonl");
@@ -237,6 +250,7 @@ TEST_CASE("a run with a cosine schedule, clipping, no decay on BN/bias, train.ke
     auto j = nlohmann::json::parse(line);
     // fp16 needs CUDA: this CPU run trained in fp32, without loss scaling, and said so.
     if (j["event"] == "start") {
+      CHECK(j["device"] == "cpu");
       CHECK(j["precision"] == "fp32");
       CHECK(j["loss_scaling"] == false);
     }
