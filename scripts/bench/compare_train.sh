@@ -18,6 +18,10 @@ done
 [ ${#backbones[@]} -gt 0 ] || backbones=(mbf r18)
 ff=${FACEFORGE:-build/faceforge}
 python=${PYTHON:-/usr/bin/python3}
+# The reference runs with FaceForge's huge-page setting (src/util/allocator.h; FF_HUGE_PAGES=0: neither).
+if [ "${FF_HUGE_PAGES:-1}" != 0 ] && [[ ${GLIBC_TUNABLES:-} != *glibc.malloc.hugetlb* ]]; then
+  export GLIBC_TUNABLES=${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1
+fi
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 for b in "${backbones[@]}"; do
   ours=() theirs=()

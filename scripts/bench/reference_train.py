@@ -15,8 +15,10 @@ Run-time settings mirror FaceForge's own, so that the comparison measures the im
   defaults to 1 intra-op thread on the 2-core reference VM. OpenBLAS, when it is the BLAS torch loaded,
   gets the same count (ff::set_compute_threads);
 - glibc malloc keeps large tensors in its heap instead of mmap/munmap per allocation
-  (M_MMAP_THRESHOLD = M_TRIM_THRESHOLD = 1 GiB, ff::tune_allocator); without it every step page-faults
-  its ~100-200 MB activations afresh (r18: 3.8 -> 5.6 images/s on 2 cores);
+  (M_MMAP_THRESHOLD = 1 GiB, M_TRIM_THRESHOLD = never, ff::tune_allocator); without it every step
+  page-faults its ~100-200 MB activations afresh (r18: 3.8 -> 5.6 images/s on 2 cores); huge pages
+  (glibc.malloc.hugetlb=1 in GLIBC_TUNABLES) come from the environment FaceForge and compare_train.sh
+  set, and are reported as huge_pages;
 - memory format: --channels-last auto (the default) is FaceForge's per-network default
   (model.channels_last=auto): NHWC for MobileFaceNet, NCHW for the rest. In NCHW oneDNN reorders every
   conv's input and output to its blocked layout and runs mbf's groups=64 conv through its gemm path
@@ -43,13 +45,25 @@ import reference_backbones  # noqa: E402
 
 
 def tune_allocator() -> bool:
-    """glibc mallopt(M_MMAP_THRESHOLD, 1 GiB) and mallopt(M_TRIM_THRESHOLD, 1 GiB), as ff::tune_allocator()."""
+    """glibc mallopt(M_MMAP_THRESHOLD, 1 GiB) and mallopt(M_TRIM_THRESHOLD, -1: never), as ff::tune_allocator()."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 1 << 30)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+    return bool(libc.mallopt(m_mmap_threshold, 1 << 30)) and bool(libc.mallopt(m_trim_threshold, -1))
+
+
+def huge_pages_in_use() -> bool:
+    """Whether glibc malloc runs with glibc.malloc.hugetlb=1 under a THP mode that allows it, as
+    ff::huge_pages_in_use() (FaceForge sets the tunable; a reference it starts inherits it)."""
+    if "glibc.malloc.hugetlb=1" not in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[never]" not in f.read()
+    except OSError:
+        return False
 
 
 def set_blas_threads(threads: int) -> bool:
@@ -143,7 +157,7 @@ def main() -> int:
     seconds = time.perf_counter() - start
     print(json.dumps({"backbone": args.backbone, "batch": args.batch, "classes": args.classes, "head": args.head,
                       "threads": args.threads, "blas_threads_set": blas_threads_set, "channels_last": channels_last,
-                      "allocator_tuned": allocator_tuned, "steps": args.steps,
+                      "allocator_tuned": allocator_tuned, "huge_pages": huge_pages_in_use(), "steps": args.steps,
                       "images_per_s": args.batch * args.steps / seconds,
                       "step_ms": 1000 * seconds / args.steps,
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

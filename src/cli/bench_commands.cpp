@@ -22,6 +22,7 @@
 #include "src/dist/launcher.h"
 #include "src/dist/rendezvous.h"
 #include "src/dist/world.h"
+#include "src/util/allocator.h"
 #include "src/util/error.h"
 #include "src/util/threads.h"
 #include "src/util/progress.h"
@@ -83,7 +84,8 @@ int run_bench_train(const BenchTrainArgs& args) {
                       {"libtorch", compat::torch_version()},                      {"images_per_s", r.images_per_s},
                       {"step_ms", r.step_ms},    {"peak_rss_mib", r.peak_rss_mib},
                       {"device", o.device},      {"autocast", o.model.autocast}, {"peak_device_mib", r.peak_device_mib},
-                      {"flops_per_image", r.flops_per_image}, {"tflops", r.tflops}};
+                      {"flops_per_image", r.flops_per_image}, {"tflops", r.tflops},
+                      {"huge_pages", huge_pages_in_use()}};
   std::printf("%s batch %d, %s, %d classes (sample rate %g), %s%s, %d threads: %.1f images/s, %.0f ms/step, peak RSS "
               "%.0f MiB%s, %.3f TFLOP/s\n",
               o.model.backbone.c_str(), o.batch, o.head.c_str(), o.classes, o.sample_rate, o.device.c_str(),

@@ -25,6 +25,9 @@ std::string joined_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The commands that hold large tensors; the others start once, not twice.
+  if (argc > 1 && (std::string(argv[1]) == "train" || std::string(argv[1]) == "bench" || std::string(argv[1]) == "eval"))
+    ff::use_huge_pages(argv);
   ff::tune_allocator();
   CLI::App app{"FaceForge: train and evaluate face-recognition models (LibTorch)", "faceforge"};
   app.set_version_flag("--version", std::string("faceforge ") + FACEFORGE_VERSION + " (LibTorch " +

@@ -23,6 +23,8 @@ TEST_CASE("bench train reports images/s, peak memory and the ratio to its PyTorc
   // Same run-time settings on both sides: mbf's NHWC default and the tuned allocator.
   CHECK(j["reference"]["channels_last"] == true);
   CHECK(j["reference"]["allocator_tuned"] == true);
+  // Huge pages: the reference inherits FaceForge's GLIBC_TUNABLES, so both run with them or neither.
+  CHECK(j["reference"]["huge_pages"] == j["huge_pages"]);
   const double ours = j["images_per_s"], theirs = j["reference"]["images_per_s"];
   CHECK(ours > 0);
   CHECK(theirs > 0);
