@@ -10,6 +10,7 @@ packages=(
   libssl-dev                    # libcrypto's SHA-256 for feature-file provenance
   libopenblas0-pthread          # multithreaded BLAS for LibTorch's linear layers (via alternatives)
   python3-numpy                 # tests only: Python writes the reference pickles (.bin packs, numpy arrays)
+  python3-opencv                # tests only: Python encodes the RecordIO fixtures' images
   python3-torch                 # tests and scripts/bench only: reference backbones, torch.save files, the Python reference step
   chromium                      # tests only: renders `faceforge report` headless (screenshot and DOM)
 )
